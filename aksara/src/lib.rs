@@ -1,0 +1,94 @@
+//! # Aksara: declarative data models over sqlx
+//!
+//! Declare a struct, derive [`Model`], and get typed columns, a query manager, a
+//! validated create builder, relations and schema creation on SQLite (embedded,
+//! the default), PostgreSQL and MySQL/MariaDB.
+//!
+//! ```standalone_crate
+//! use aksara::prelude::*;
+//!
+//! #[derive(Model, Debug, Clone)]
+//! #[model(table = "authors")]
+//! pub struct Author {
+//!     #[field(primary_key)]
+//!     pub id: i64,
+//!     #[field(max_length = 100)]
+//!     pub name: String,
+//! }
+//!
+//! #[derive(Model, Debug, Clone)]
+//! #[model(table = "articles")]
+//! pub struct Article {
+//!     #[field(primary_key)]
+//!     pub id: Uuid,
+//!     #[field(max_length = 200)]
+//!     pub title: String,
+//!     pub author: ForeignKey<Author>,
+//!     #[field(default = false)]
+//!     pub published: bool,
+//!     #[field(auto_now_add)]
+//!     pub created_at: DateTime<Utc>,
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> aksara::Result<()> {
+//! let db = Db::connect("sqlite::memory:").await?;
+//! db.migrate().await?;
+//!
+//! let jane = Author::objects().create().name("Jane").exec(&db).await?;
+//! Article::objects().create().title("Hello").author(&jane).exec(&db).await?;
+//!
+//! let articles = Article::objects()
+//!     .filter(Article::TITLE.icontains("hell") & Article::PUBLISHED.eq(false))
+//!     .select_related(Article::AUTHOR)
+//!     .order_by(Article::CREATED_AT.desc())
+//!     .all(&db)
+//!     .await?;
+//! assert_eq!(articles[0].author.get().unwrap().name, "Jane");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The guide in the repository's README covers every feature; the modules below
+//! document each piece.
+
+// Generated code names `::aksara::…`; this makes that path work inside the crate too.
+extern crate self as aksara;
+
+mod db;
+mod error;
+mod field;
+mod migrate;
+mod model;
+mod query;
+mod value;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use db::{Backend, Db, DbOptions, ExecResult, Executor, Row, Statement, Transaction};
+pub use error::{Error, Result, ValidationErrors};
+pub use field::{FieldType, ForeignKey, Json, Operand, RelationField};
+pub use model::{
+    Create, CreateBuilder, FieldMeta, Model, ModelInstance, ModelMeta, ModelRegistration, OnDelete,
+    SlotRegistration, registered_models, slot_model,
+};
+pub use query::{Assignment, Column, Filter, Manager, Order, QuerySet, TextColumn};
+pub use value::{Deferred, DeferredValue, SqlType, Value};
+
+/// `#[derive(Model)]`: see the crate documentation and the README for every option.
+pub use aksara_macros::Model;
+
+pub use chrono;
+pub use uuid;
+
+/// Everything a module that declares or queries models needs:
+/// `use aksara::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Backend, Column, Db, Error, Executor, Filter, ForeignKey, Json, Model, ModelInstance,
+        QuerySet, Transaction, Value,
+    };
+    pub use chrono::{DateTime, NaiveDate, Utc};
+    pub use uuid::Uuid;
+}

@@ -1,0 +1,574 @@
+//! Query sets: `Post::objects().filter(…).order_by(…).all(&db)`.
+//!
+//! A [`QuerySet`] is a plain value describing a query; nothing runs until a terminal
+//! method (`all`, `first`, `get`, `count`, `exists`, `update`, `delete`) is awaited
+//! with an [`Executor`].
+
+mod expr;
+pub(crate) mod sql;
+
+pub use expr::{Assignment, Column, Filter, Order, TextColumn};
+pub(crate) use expr::{CompareOp, Expr};
+
+use std::marker::PhantomData;
+
+use crate::db::{Executor, Statement};
+use crate::field::RelationField;
+use crate::model::{Create, CreateBuilder, Model, ModelMeta, validate};
+use crate::{Backend, Error, Result, ValidationErrors};
+use sql::SqlWriter;
+
+/// The query manager returned by `Model::objects()`: an unfiltered [`QuerySet`].
+pub type Manager<M> = QuerySet<M>;
+
+/// A lazy query over the rows of `M`.
+///
+/// ```standalone_crate
+/// # use aksara::prelude::*;
+/// # #[derive(Model, Debug, Clone)] pub struct Post { #[field(primary_key)] pub id: i64, pub title: String, pub published: bool }
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+/// let db = Db::connect("sqlite::memory:").await?;
+/// db.migrate().await?;
+/// Post::objects().create().title("Hello").published(true).exec(&db).await?;
+/// let published = Post::objects()
+///     .filter(Post::PUBLISHED.eq(true))
+///     .order_by(Post::TITLE.asc())
+///     .limit(10)
+///     .all(&db)
+///     .await?;
+/// assert_eq!(published.len(), 1);
+/// # Ok(()) }
+/// ```
+pub struct QuerySet<M> {
+    filter: Option<Expr>,
+    order: Vec<(usize, bool)>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+    related: Vec<Related>,
+    marker: PhantomData<fn() -> M>,
+}
+
+#[derive(Clone, Copy)]
+struct Related {
+    field: usize,
+    target: &'static ModelMeta,
+    nullable: bool,
+}
+
+impl<M> Clone for QuerySet<M> {
+    fn clone(&self) -> Self {
+        Self {
+            filter: self.filter.clone(),
+            order: self.order.clone(),
+            limit: self.limit,
+            offset: self.offset,
+            related: self.related.clone(),
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<M> std::fmt::Debug for QuerySet<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QuerySet")
+            .field("filter", &self.filter)
+            .field("order", &self.order)
+            .field("limit", &self.limit)
+            .field("offset", &self.offset)
+            .finish_non_exhaustive()
+    }
+}
+
+const JOIN_ALIASES: [&str; 8] = ["t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8"];
+
+impl<M: Model> Default for QuerySet<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M: Model> QuerySet<M> {
+    /// A query over every row of `M`; `Model::objects()` returns this.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Tag { #[field(primary_key)] pub id: i64 }
+    /// let everything = QuerySet::<Tag>::new();
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            filter: None,
+            order: Vec::new(),
+            limit: None,
+            offset: None,
+            related: Vec::new(),
+            marker: PhantomData,
+        }
+    }
+
+    /// Keeps the rows matching `filter` (ANDed with earlier filters).
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Post { #[field(primary_key)] pub id: i64, pub title: String }
+    /// let hello = Post::objects().filter(Post::TITLE.eq("hello"));
+    /// ```
+    #[must_use]
+    pub fn filter(mut self, filter: Filter<M>) -> Self {
+        self.filter = Some(match self.filter.take() {
+            Some(existing) => Expr::And(Box::new(existing), Box::new(filter.expr)),
+            None => filter.expr,
+        });
+        self
+    }
+
+    /// Drops the rows matching `filter`.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Post { #[field(primary_key)] pub id: i64, pub title: String }
+    /// let not_hello = Post::objects().exclude(Post::TITLE.eq("hello"));
+    /// ```
+    #[must_use]
+    pub fn exclude(self, filter: Filter<M>) -> Self {
+        self.filter(!filter)
+    }
+
+    /// Sorts by one [`Order`] or an array of them (appended to earlier orderings).
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Post { #[field(primary_key)] pub id: i64, pub title: String }
+    /// let sorted = Post::objects().order_by([Post::TITLE.asc(), Post::ID.desc()]);
+    /// ```
+    #[must_use]
+    pub fn order_by(mut self, order: impl IntoIterator<Item = Order<M>>) -> Self {
+        self.order
+            .extend(order.into_iter().map(|term| (term.field, term.descending)));
+        self
+    }
+
+    /// At most `limit` rows.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Post { #[field(primary_key)] pub id: i64 }
+    /// let page = Post::objects().order_by(Post::ID.asc()).limit(20).offset(40);
+    /// ```
+    #[must_use]
+    pub fn limit(mut self, limit: u64) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Skips the first `offset` rows.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Post { #[field(primary_key)] pub id: i64 }
+    /// let rest = Post::objects().order_by(Post::ID.asc()).offset(10);
+    /// ```
+    #[must_use]
+    pub fn offset(mut self, offset: u64) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+
+    /// Loads the related row of a foreign key in the same query (one JOIN, no N+1);
+    /// read it with `instance.field.get()`.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Author { #[field(primary_key)] pub id: i64, pub name: String }
+    /// # #[derive(Model, Debug, Clone)] pub struct Post { #[field(primary_key)] pub id: i64, pub author: ForeignKey<Author> }
+    /// let with_authors = Post::objects().select_related(Post::AUTHOR);
+    /// ```
+    #[must_use]
+    pub fn select_related<F: RelationField>(mut self, column: Column<M, F>) -> Self {
+        let field = column.index();
+        if !self.related.iter().any(|related| related.field == field)
+            && self.related.len() < JOIN_ALIASES.len()
+        {
+            self.related.push(Related {
+                field,
+                target: F::target(),
+                nullable: F::NULLABLE,
+            });
+        }
+        self
+    }
+
+    /// The `SELECT` this query set runs on `backend` (for logging and tests).
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] #[model(table = "tags")] pub struct Tag { #[field(primary_key)] pub id: i64 }
+    /// let statement = Tag::objects().filter(Tag::ID.eq(3)).to_sql(Backend::Sqlite);
+    /// assert_eq!(statement.sql(), r#"SELECT "id" FROM "tags" WHERE "id" = ?"#);
+    /// ```
+    #[must_use]
+    pub fn to_sql(&self, backend: Backend) -> Statement {
+        self.select_statement(backend, self.limit)
+    }
+
+    fn select_statement(&self, backend: Backend, limit: Option<u64>) -> Statement {
+        let meta = M::META;
+        let mut sql = SqlWriter::new(backend);
+        let base_alias = (!self.related.is_empty()).then_some("t0");
+        sql.push("SELECT ").column_list(meta, base_alias);
+        for (related, alias) in self.related.iter().zip(JOIN_ALIASES) {
+            sql.push(", ").column_list(related.target, Some(alias));
+        }
+        sql.push(" FROM ").ident(meta.table);
+        if let Some(base) = base_alias {
+            sql.push(" ").push(base);
+        }
+        for (related, alias) in self.related.iter().zip(JOIN_ALIASES) {
+            sql.push(if related.nullable {
+                " LEFT JOIN "
+            } else {
+                " INNER JOIN "
+            });
+            sql.ident(related.target.table)
+                .push(" ")
+                .push(alias)
+                .push(" ON ");
+            sql.push(alias)
+                .push(".")
+                .ident(related.target.primary_key().column);
+            sql.push(" = t0.").ident(meta.fields[related.field].column);
+        }
+        sql.set_qualifier(base_alias);
+        sql.where_clause(meta, self.filter.as_ref());
+        sql.order_limit(meta, &self.order, limit, self.offset);
+        Statement::new(sql.sql, sql.args, meta)
+    }
+
+    fn decode(&self, row: &crate::db::Row) -> Result<M> {
+        let mut instance = M::from_row(row, 0)?;
+        let mut offset = M::META.fields.len();
+        for related in &self.related {
+            instance.attach_related(related.field, row, offset)?;
+            offset += related.target.fields.len();
+        }
+        Ok(instance)
+    }
+
+    /// Every matching row.
+    ///
+    /// # Errors
+    /// A database or decode error.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Tag { #[field(primary_key)] pub id: i64 }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?; db.migrate().await?;
+    /// let tags: Vec<Tag> = Tag::objects().all(&db).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn all<E: Executor + ?Sized>(&self, db: &E) -> Result<Vec<M>> {
+        let rows = db
+            .fetch_all(self.select_statement(db.backend(), self.limit))
+            .await?;
+        rows.iter().map(|row| self.decode(row)).collect()
+    }
+
+    /// The first matching row in the query's order (by primary key when unordered).
+    ///
+    /// # Errors
+    /// A database or decode error.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Tag { #[field(primary_key)] pub id: i64 }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?; db.migrate().await?;
+    /// assert!(Tag::objects().first(&db).await?.is_none());
+    /// # Ok(()) }
+    /// ```
+    pub async fn first<E: Executor + ?Sized>(&self, db: &E) -> Result<Option<M>> {
+        let ordered;
+        let query = if self.order.is_empty() {
+            ordered = self.clone().order_by_primary_key();
+            &ordered
+        } else {
+            self
+        };
+        let row = db
+            .fetch_optional(query.select_statement(db.backend(), Some(1)))
+            .await?;
+        row.map(|row| query.decode(&row)).transpose()
+    }
+
+    fn order_by_primary_key(mut self) -> Self {
+        self.order.push((M::META.primary_key, false));
+        self
+    }
+
+    /// Exactly one row matching this query and `filter`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when none matches, [`Error::MultipleObjectsReturned`] when
+    /// several do, or a database error.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Tag { #[field(primary_key)] pub id: i64, pub name: String }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?; db.migrate().await?;
+    /// Tag::objects().create().name("rust").exec(&db).await?;
+    /// let rust = Tag::objects().get(&db, Tag::NAME.eq("rust")).await?;
+    /// assert!(matches!(
+    ///     Tag::objects().get(&db, Tag::NAME.eq("go")).await,
+    ///     Err(aksara::Error::NotFound { .. })
+    /// ));
+    /// # Ok(()) }
+    /// ```
+    pub async fn get<E: Executor + ?Sized>(&self, db: &E, filter: Filter<M>) -> Result<M> {
+        let query = self.clone().filter(filter);
+        let rows = db
+            .fetch_all(query.select_statement(db.backend(), Some(2)))
+            .await?;
+        match rows.as_slice() {
+            [] => Err(Error::NotFound {
+                model: M::META.name,
+            }),
+            [row] => query.decode(row),
+            _ => Err(Error::MultipleObjectsReturned {
+                model: M::META.name,
+            }),
+        }
+    }
+
+    /// The number of matching rows.
+    ///
+    /// # Errors
+    /// A database error.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Tag { #[field(primary_key)] pub id: i64 }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?; db.migrate().await?;
+    /// assert_eq!(Tag::objects().count(&db).await?, 0);
+    /// # Ok(()) }
+    /// ```
+    pub async fn count<E: Executor + ?Sized>(&self, db: &E) -> Result<u64> {
+        let meta = M::META;
+        let mut sql = SqlWriter::new(db.backend());
+        if self.limit.is_some() || self.offset.is_some() {
+            // Counting a slice counts the rows of the slice.
+            sql.push("SELECT COUNT(*) FROM (SELECT 1 AS one FROM ")
+                .ident(meta.table);
+            sql.where_clause(meta, self.filter.as_ref());
+            sql.order_limit(meta, &self.order, self.limit, self.offset);
+            sql.push(") sliced");
+        } else {
+            sql.push("SELECT COUNT(*) FROM ").ident(meta.table);
+            sql.where_clause(meta, self.filter.as_ref());
+        }
+        let row = db
+            .fetch_optional(Statement::new(sql.sql, sql.args, meta))
+            .await?;
+        row.map_or(Ok(0), |row| row.count())
+    }
+
+    /// Whether any row matches.
+    ///
+    /// # Errors
+    /// A database error.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Tag { #[field(primary_key)] pub id: i64 }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?; db.migrate().await?;
+    /// assert!(!Tag::objects().exists(&db).await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn exists<E: Executor + ?Sized>(&self, db: &E) -> Result<bool> {
+        let meta = M::META;
+        let mut sql = SqlWriter::new(db.backend());
+        sql.push("SELECT 1 FROM ").ident(meta.table);
+        sql.where_clause(meta, self.filter.as_ref());
+        sql.order_limit(meta, &[], Some(1), self.offset);
+        Ok(db
+            .fetch_optional(Statement::new(sql.sql, sql.args, meta))
+            .await?
+            .is_some())
+    }
+
+    fn refuse_slice(&self, operation: &str) -> Result<()> {
+        if self.limit.is_some() || self.offset.is_some() {
+            return Err(Error::InvalidQuery(format!(
+                "cannot {operation} a sliced query set: drop limit()/offset() and narrow it with filter()"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Sets columns on every matching row in one `UPDATE`; returns how many rows
+    /// matched. Values are validated like a create (`max_length`, `email`, `url`).
+    ///
+    /// # Errors
+    /// [`Error::Validation`], [`Error::Unique`], [`Error::InvalidQuery`] on a sliced
+    /// query set, or a database error.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Post { #[field(primary_key)] pub id: i64, pub published: bool }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?; db.migrate().await?;
+    /// let changed = Post::objects()
+    ///     .filter(Post::PUBLISHED.eq(false))
+    ///     .update(&db, Post::PUBLISHED.set(true))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn update<E: Executor + ?Sized>(
+        &self,
+        db: &E,
+        assignments: impl IntoIterator<Item = Assignment<M>>,
+    ) -> Result<u64> {
+        self.refuse_slice("update")?;
+        let meta = M::META;
+        let mut errors = ValidationErrors::default();
+        let mut sql = SqlWriter::new(db.backend());
+        sql.push("UPDATE ").ident(meta.table).push(" SET ");
+        let mut any = false;
+        for (i, mut assignment) in assignments.into_iter().enumerate() {
+            assignment.value = assignment.value.resolved().await?;
+            let field = &meta.fields[assignment.field];
+            validate::normalize(field, &mut assignment.value);
+            validate::field(field, &assignment.value, &mut errors);
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.ident(field.column).push(" = ").param(assignment.value);
+            any = true;
+        }
+        errors.into_result()?;
+        if !any {
+            return Ok(0);
+        }
+        sql.where_clause(meta, self.filter.as_ref());
+        Ok(db
+            .execute(Statement::new(sql.sql, sql.args, meta))
+            .await?
+            .rows_affected)
+    }
+
+    /// Deletes every matching row; returns how many.
+    ///
+    /// # Errors
+    /// [`Error::ForeignKey`] when an `on_delete = "restrict"` reference blocks it,
+    /// [`Error::InvalidQuery`] on a sliced query set, or a database error.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Tag { #[field(primary_key)] pub id: i64 }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?; db.migrate().await?;
+    /// let removed = Tag::objects().filter(Tag::ID.gt(100)).delete(&db).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn delete<E: Executor + ?Sized>(&self, db: &E) -> Result<u64> {
+        self.refuse_slice("delete")?;
+        let meta = M::META;
+        let mut sql = SqlWriter::new(db.backend());
+        sql.push("DELETE FROM ").ident(meta.table);
+        sql.where_clause(meta, self.filter.as_ref());
+        Ok(db
+            .execute(Statement::new(sql.sql, sql.args, meta))
+            .await?
+            .rows_affected)
+    }
+
+    /// A create builder with one setter per field; `.exec(&db)` validates and inserts.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Tag { #[field(primary_key)] pub id: i64, pub name: String }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?; db.migrate().await?;
+    /// let tag = Tag::objects().create().name("rust").exec(&db).await?;
+    /// assert_eq!(tag.id, 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn create(&self) -> M::Create {
+        M::Create::from_create(Create::new())
+    }
+
+    /// The row matching `lookup`, or a new one created from the lookup's equalities
+    /// plus `defaults`; the flag says whether it was created. Safe under concurrent
+    /// callers: the loser of a unique-constraint race gets the winner's row.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] when the new row is incomplete,
+    /// [`Error::MultipleObjectsReturned`], or a database error.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Tag { #[field(primary_key)] pub id: i64, #[field(unique)] pub name: String, pub uses: i64 }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?; db.migrate().await?;
+    /// let (tag, created) = Tag::objects().get_or_create(&db, Tag::NAME.eq("rust"), |new| new.uses(1)).await?;
+    /// assert!(created);
+    /// let (again, created) = Tag::objects().get_or_create(&db, Tag::NAME.eq("rust"), |new| new.uses(1)).await?;
+    /// assert!(!created && again.id == tag.id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_or_create<E: Executor + ?Sized>(
+        &self,
+        db: &E,
+        lookup: Filter<M>,
+        defaults: impl FnOnce(M::Create) -> M::Create,
+    ) -> Result<(M, bool)> {
+        match self.get(db, lookup.clone()).await {
+            Ok(found) => return Ok((found, false)),
+            Err(Error::NotFound { .. }) => {}
+            Err(other) => return Err(other),
+        }
+        let mut create = Create::<M>::new();
+        create.set_equalities(&lookup.expr);
+        let create = defaults(M::Create::from_create(create)).into_create();
+        match create.exec(db).await {
+            Ok(created) => Ok((created, true)),
+            // Another caller inserted the same row between our read and our write.
+            Err(Error::Unique { .. }) => Ok((self.get(db, lookup).await?, false)),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Inserts many rows with as few statements as the backend allows and returns
+    /// them. Every row is validated before any is written.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] naming the row index and field, [`Error::Unique`], or a
+    /// database error.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Tag { #[field(primary_key)] pub id: i64, pub name: String }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?; db.migrate().await?;
+    /// let tags = Tag::objects()
+    ///     .bulk_create(&db, ["a", "b", "c"].map(|name| Tag::objects().create().name(name)))
+    ///     .await?;
+    /// assert_eq!(tags.len(), 3);
+    /// # Ok(()) }
+    /// ```
+    pub async fn bulk_create<E: Executor + ?Sized>(
+        &self,
+        db: &E,
+        rows: impl IntoIterator<Item = M::Create>,
+    ) -> Result<Vec<M>> {
+        Create::bulk_exec(
+            db,
+            rows.into_iter().map(CreateBuilder::into_create).collect(),
+        )
+        .await
+    }
+}
