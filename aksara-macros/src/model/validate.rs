@@ -1,0 +1,936 @@
+//! Checks of the parsed attributes against the struct: its shape, each field's type
+//! and options, the primary key, column names and the names listed in
+//! `unique_together` / `indexes`. Every problem is recorded in the [`Ctxt`]; the
+//! result is the [`ir::Model`], built as far as possible even when there are errors
+//! so that `expand` can still emit a stub beside them.
+
+use std::collections::HashMap;
+
+use proc_macro2::TokenTree;
+use quote::ToTokens;
+use syn::ext::IdentExt;
+use syn::{GenericArgument, GenericParam, Ident, PathArguments, Type};
+
+use super::attrs::{Container, FieldAttrs, FieldInput, NameGroup, Shape};
+use super::ir::{self, Column, OnDelete, Scalar, Storage, TypeKind};
+use crate::diagnostics::{Ctxt, did_you_mean, pretty_tokens};
+
+/// Validates `container`. Returns `None` when no model can be built at all (not a
+/// struct with named fields, or generic); otherwise the model, which is complete
+/// exactly when `cx` holds no error.
+pub(crate) fn check(cx: &Ctxt, container: &Container<'_>) -> Option<ir::Model> {
+    let input = container.input;
+    let ident = &input.ident;
+    let generic = check_generics(cx, &input.generics);
+    let fields = match &container.shape {
+        Shape::Named(fields) => fields,
+        Shape::Tuple(fields) => {
+            cx.error_spanned_by(
+                fields,
+                format!(
+                    "`#[derive(Model)]` needs named fields: write `struct {ident} {{ id: i64, … }}` \
+                     instead of a tuple struct"
+                ),
+            );
+            return None;
+        }
+        Shape::Unit => {
+            cx.error_spanned_by(
+                ident,
+                format!(
+                    "`#[derive(Model)]` needs named fields, but `{ident}` is a unit struct: add \
+                     fields such as `#[field(primary_key)] id: i64`"
+                ),
+            );
+            return None;
+        }
+        Shape::Enum(token) => {
+            cx.error_spanned_by(
+                token,
+                "`#[derive(Model)]` cannot be used on an enum: a model is a struct with named fields, one per column",
+            );
+            return None;
+        }
+        Shape::Union(token) => {
+            cx.error_spanned_by(
+                token,
+                "`#[derive(Model)]` cannot be used on a union: a model is a struct with named fields, one per column",
+            );
+            return None;
+        }
+    };
+
+    let attrs = &container.attrs;
+    let table = match attrs.table.get() {
+        Some(given) if given.value.value().trim().is_empty() => {
+            cx.error_spanned_by(&given.value, "`table` cannot be empty");
+            String::new()
+        }
+        Some(given) => given.value.value(),
+        None => snake_case(&ident.unraw().to_string()),
+    };
+    let runtime = attrs
+        .runtime
+        .get()
+        .map_or_else(|| syn::parse_quote!(::aksara), |given| given.value.clone());
+
+    let mut model_fields = Vec::with_capacity(fields.len());
+    let mut primary_key: Option<(usize, &Ident)> = None;
+    let mut columns: HashMap<String, &Ident> = HashMap::new();
+    let mut next_index = 0;
+    for input_field in fields {
+        let field = check_field(cx, input_field, next_index);
+        if let Storage::Column(column) = &field.storage {
+            next_index += 1;
+            if column.primary_key {
+                let key = &input_field
+                    .attrs
+                    .primary_key
+                    .get()
+                    .expect("primary_key is set")
+                    .key;
+                match primary_key {
+                    None => primary_key = Some((column.index, input_field.ident)),
+                    Some((_, first)) => cx.error_spanned_by(
+                        key,
+                        format!(
+                            "`{ident}` has two primary keys: `{}` is already marked `#[field(primary_key)]`",
+                            first.unraw()
+                        ),
+                    ),
+                }
+            }
+            if !column.column.is_empty() {
+                if let Some(first) = columns.get(&column.column) {
+                    let message = format!(
+                        "column `{}` is already used by field `{}`; choose another name with `#[field(column = \"…\")]`",
+                        column.column,
+                        first.unraw()
+                    );
+                    match input_field.attrs.column.get() {
+                        Some(given) => cx.error_spanned_by(&given.value, message),
+                        None => cx.error_spanned_by(input_field.ident, message),
+                    }
+                } else {
+                    columns.insert(column.column.clone(), input_field.ident);
+                }
+            }
+            if input_field.ident.unraw() == "exec" {
+                cx.error_spanned_by(
+                    input_field.ident,
+                    format!(
+                        "a field named `exec` clashes with `{ident}Create::exec`; rename the field and \
+                         keep its column with `#[field(column = \"exec\")]`"
+                    ),
+                );
+            }
+        }
+        model_fields.push(field);
+    }
+    if primary_key.is_none() {
+        cx.error_spanned_by(
+            ident,
+            format!(
+                "`{ident}` has no primary key: mark an `i64` or `Uuid` field with `#[field(primary_key)]`"
+            ),
+        );
+    }
+
+    let unique_together = check_name_groups(
+        cx,
+        "unique_together",
+        attrs.unique_together.get().map(|g| &g.value),
+        fields,
+    );
+    let indexes = check_name_groups(cx, "indexes", attrs.indexes.get().map(|g| &g.value), fields);
+
+    if generic {
+        return None;
+    }
+    Some(ir::Model {
+        ident: ident.clone(),
+        vis: input.vis.clone(),
+        runtime,
+        table,
+        fields: model_fields,
+        primary_key: primary_key.map(|(index, _)| index),
+        unique_together,
+        indexes,
+    })
+}
+
+/// Reports every generic parameter; returns whether there was one.
+fn check_generics(cx: &Ctxt, generics: &syn::Generics) -> bool {
+    for param in &generics.params {
+        match param {
+            GenericParam::Lifetime(param) => cx.error_spanned_by(
+                param,
+                format!(
+                    "`#[derive(Model)]` does not support lifetime parameters: remove `{}` and store owned values such as `String`",
+                    param.lifetime
+                ),
+            ),
+            GenericParam::Type(param) => cx.error_spanned_by(
+                param,
+                format!(
+                    "`#[derive(Model)]` does not support generic structs: remove the type parameter `{}` and name the field types",
+                    param.ident
+                ),
+            ),
+            GenericParam::Const(param) => cx.error_spanned_by(
+                param,
+                format!(
+                    "`#[derive(Model)]` does not support const generics: remove the const parameter `{}`",
+                    param.ident
+                ),
+            ),
+        }
+    }
+    if let Some(clause) = &generics.where_clause
+        && generics.params.is_empty()
+        && !clause.predicates.is_empty()
+    {
+        cx.error_spanned_by(
+            clause,
+            "`#[derive(Model)]` does not support `where` clauses: remove it",
+        );
+    }
+    !generics.params.is_empty()
+        || generics
+            .where_clause
+            .as_ref()
+            .is_some_and(|c| !c.predicates.is_empty())
+}
+
+/// Checks one field's type and options; `index` is its position among the
+/// persisted fields if it is persisted.
+fn check_field(cx: &Ctxt, input: &FieldInput<'_>, index: usize) -> ir::Field {
+    let attrs = &input.attrs;
+    let ty = &input.field.ty;
+    let name = input.ident.unraw().to_string();
+    let base = |kind, storage| ir::Field {
+        ident: input.ident.clone(),
+        vis: input.field.vis.clone(),
+        ty: spanned_at_stored_type(ty),
+        kind,
+        storage,
+    };
+
+    if let Some(skip) = attrs.skip.get() {
+        // A skipped field may have any type: it is only `Default::default()`-ed.
+        for (key, _) in attrs.given_keys() {
+            if key != &skip.key {
+                cx.error_spanned_by(
+                    key,
+                    format!(
+                        "`{key}` cannot be combined with `skip`: a skipped field is not stored"
+                    ),
+                );
+            }
+        }
+        return base(None, Storage::Skipped);
+    }
+
+    let kind = match classify(ty, false) {
+        Ok(kind) => Some(kind),
+        Err(err) => {
+            cx.syn_error(err);
+            None
+        }
+    };
+    let shown = pretty_tokens(ty);
+    // Checks that need the type are skipped when the type itself is rejected.
+    let type_is = |accept: &dyn Fn(TypeKind) -> bool| kind.is_none_or(accept);
+
+    let string_only = |k: TypeKind| k.scalar == Scalar::String;
+    let string_options = [
+        attrs.max_length.get().map(|given| &given.key),
+        attrs.email.get().map(|given| &given.key),
+        attrs.url.get().map(|given| &given.key),
+        attrs.normalize.get().map(|given| &given.key),
+    ];
+    for key in string_options.into_iter().flatten() {
+        if !type_is(&string_only) {
+            cx.error_spanned_by(
+                key,
+                format!("`{key}` applies to `String` and `Option<String>` fields, but `{name}` is `{shown}`"),
+            );
+        }
+    }
+
+    let max_length =
+        attrs
+            .max_length
+            .get()
+            .and_then(|given| match given.value.base10_parse::<u32>() {
+                Ok(0) => {
+                    cx.error_spanned_by(&given.value, "`max_length` must be greater than 0");
+                    None
+                }
+                Ok(n) => Some(n),
+                Err(_) => {
+                    cx.error_spanned_by(
+                        &given.value,
+                        "`max_length` must be a whole number between 1 and 4294967295",
+                    );
+                    None
+                }
+            });
+
+    let datetime_only = |k: TypeKind| k.scalar == Scalar::DateTime;
+    for given in [attrs.auto_now.get(), attrs.auto_now_add.get()]
+        .into_iter()
+        .flatten()
+    {
+        if !type_is(&datetime_only) {
+            cx.error_spanned_by(
+                &given.key,
+                format!(
+                    "`{}` applies to `DateTime<Utc>` and `Option<DateTime<Utc>>` fields, but `{name}` is `{shown}`",
+                    given.key
+                ),
+            );
+        }
+    }
+    if let (Some(now), Some(add)) = (attrs.auto_now.get(), attrs.auto_now_add.get()) {
+        let second = if now.order > add.order {
+            &now.key
+        } else {
+            &add.key
+        };
+        cx.error_spanned_by(
+            second,
+            "`auto_now` and `auto_now_add` cannot be combined: `auto_now` already sets the field at creation; keep one",
+        );
+    }
+
+    if let Some(given) = attrs.primary_key.get() {
+        match kind {
+            Some(TypeKind { scalar: Scalar::I64 | Scalar::Uuid, optional: true }) => {
+                let inner = option_inner(ty).map_or_else(|| shown.clone(), pretty_tokens);
+                cx.error_spanned_by(
+                    &given.key,
+                    format!("a primary key cannot be optional: write `{inner}` instead of `{shown}`"),
+                );
+            }
+            Some(TypeKind { scalar: Scalar::I64 | Scalar::Uuid, optional: false }) | None => {}
+            Some(_) => cx.error_spanned_by(
+                &given.key,
+                format!(
+                    "`primary_key` needs an `i64` (assigned by the database) or `Uuid` (generated) field, but `{name}` is `{shown}`"
+                ),
+            ),
+        }
+        if let Some(default) = attrs.default.get() {
+            cx.error_spanned_by(
+                &default.key,
+                "a primary key cannot have a `default`: `i64` keys are assigned by the database and `Uuid` keys are generated",
+            );
+        }
+    }
+
+    let relation = kind.is_some_and(|k| k.scalar == Scalar::ForeignKey);
+    let on_delete = check_on_delete(cx, attrs, kind, &name, &shown);
+
+    let column = match attrs.column.get() {
+        Some(given) if given.value.value().trim().is_empty() => {
+            cx.error_spanned_by(
+                &given.value,
+                "`column` cannot be empty: give a column name or remove `column`",
+            );
+            String::new()
+        }
+        Some(given) => given.value.value(),
+        None if relation => format!("{name}_id"),
+        None => name.clone(),
+    };
+
+    base(
+        kind,
+        Storage::Column(Box::new(Column {
+            index,
+            name,
+            column,
+            primary_key: attrs.primary_key.is_set(),
+            unique: attrs.unique.is_set(),
+            indexed: attrs.index.is_set() || relation,
+            max_length,
+            default: attrs.default.get().map(|given| given.value.clone()),
+            auto_now_add: attrs.auto_now_add.is_set(),
+            auto_now: attrs.auto_now.is_set(),
+            email: attrs.email.is_set(),
+            url: attrs.url.is_set(),
+            normalize: attrs.normalize.get().map(|given| given.value.clone()),
+            on_delete: relation.then(|| on_delete.unwrap_or(OnDelete::Cascade)),
+        })),
+    )
+}
+
+/// `on_delete`: only on foreign keys, one of three rules, `set_null` only when
+/// the key is optional.
+fn check_on_delete(
+    cx: &Ctxt,
+    attrs: &FieldAttrs,
+    kind: Option<TypeKind>,
+    name: &str,
+    shown: &str,
+) -> Option<OnDelete> {
+    const RULES: &[&str] = &["cascade", "set_null", "restrict"];
+    let given = attrs.on_delete.get()?;
+    if let Some(kind) = kind
+        && kind.scalar != Scalar::ForeignKey
+    {
+        cx.error_spanned_by(
+            &given.key,
+            format!("`on_delete` applies to `ForeignKey<M>` fields, but `{name}` is `{shown}`"),
+        );
+    }
+    let value = given.value.value();
+    let rule = match value.as_str() {
+        "cascade" => OnDelete::Cascade,
+        "set_null" => OnDelete::SetNull,
+        "restrict" => OnDelete::Restrict,
+        other => {
+            let hint = did_you_mean(other, RULES)
+                .map_or_else(String::new, |rule| format!("; did you mean \"{rule}\"?"));
+            cx.error_spanned_by(
+                &given.value,
+                format!("unknown `on_delete` rule \"{other}\": expected \"cascade\", \"set_null\" or \"restrict\"{hint}"),
+            );
+            return None;
+        }
+    };
+    if rule == OnDelete::SetNull
+        && let Some(TypeKind {
+            scalar: Scalar::ForeignKey,
+            optional: false,
+        }) = kind
+    {
+        cx.error_spanned_by(
+            &given.value,
+            format!(
+                "`on_delete = \"set_null\"` needs a nullable foreign key: write `Option<{shown}>`"
+            ),
+        );
+    }
+    Some(rule)
+}
+
+/// Checks the field names of `unique_together` or `indexes`.
+fn check_name_groups(
+    cx: &Ctxt,
+    option: &str,
+    groups: Option<&Vec<NameGroup>>,
+    fields: &[FieldInput<'_>],
+) -> Vec<Vec<String>> {
+    let Some(groups) = groups else {
+        return Vec::new();
+    };
+    let names: Vec<String> = fields.iter().map(|f| f.ident.unraw().to_string()).collect();
+    let persisted: Vec<&str> = fields
+        .iter()
+        .zip(&names)
+        .filter(|(f, _)| !f.attrs.skip.is_set())
+        .map(|(_, n)| n.as_str())
+        .collect();
+    let mut out = Vec::with_capacity(groups.len());
+    for group in groups {
+        if group.names.is_empty() {
+            cx.error_at(
+                group.span,
+                format!("an entry of `{option}` needs at least one field name"),
+            );
+        }
+        let mut seen: Vec<String> = Vec::new();
+        for lit in &group.names {
+            let value = lit.value();
+            if seen.contains(&value) {
+                cx.error_spanned_by(
+                    lit,
+                    format!("field `{value}` appears twice in this entry of `{option}`"),
+                );
+            } else if names.contains(&value) && !persisted.contains(&value.as_str()) {
+                cx.error_spanned_by(
+                    lit,
+                    format!(
+                        "field `{value}` is `#[field(skip)]`: it has no column to use in `{option}`"
+                    ),
+                );
+            } else if !names.contains(&value) {
+                let message = match did_you_mean(&value, &persisted) {
+                    Some(suggestion) => format!(
+                        "unknown field `{value}` in `{option}`; did you mean `{suggestion}`?"
+                    ),
+                    None => format!(
+                        "unknown field `{value}` in `{option}`; the fields are: {}",
+                        persisted
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                cx.error_spanned_by(lit, message);
+            }
+            seen.push(value);
+        }
+        out.push(seen);
+    }
+    out
+}
+
+/// Recognises a field type from its last path segment, rejecting the types that
+/// can never be stored (with what to write instead).
+pub(crate) fn classify(ty: &Type, optional: bool) -> syn::Result<TypeKind> {
+    let shown = pretty_tokens(ty);
+    let reject = |message: String| Err(syn::Error::new_spanned(ty, message));
+    let other = Ok(TypeKind {
+        scalar: Scalar::Other,
+        optional,
+    });
+    match ty {
+        Type::Group(group) => classify(&group.elem, optional),
+        Type::Paren(paren) => classify(&paren.elem, optional),
+        Type::Path(path) if path.qself.is_none() => {
+            let Some(last) = path.path.segments.last() else {
+                return other;
+            };
+            let name = last.ident.to_string();
+            let args: Vec<&Type> = match &last.arguments {
+                PathArguments::AngleBracketed(args) => args
+                    .args
+                    .iter()
+                    .filter_map(|arg| match arg {
+                        GenericArgument::Type(ty) => Some(ty),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let plain = last.arguments.is_none();
+            let scalar = |scalar| Ok(TypeKind { scalar, optional });
+            match name.as_str() {
+                "Option" if args.len() == 1 => {
+                    if optional || option_inner(args[0]).is_some() {
+                        reject(format!(
+                            "unsupported field type `{shown}`: a column is either NULL or a value; use a single `Option<…>`"
+                        ))
+                    } else {
+                        classify(args[0], true)
+                    }
+                }
+                "bool" if plain => scalar(Scalar::Bool),
+                "i16" if plain => scalar(Scalar::I16),
+                "i32" if plain => scalar(Scalar::I32),
+                "i64" if plain => scalar(Scalar::I64),
+                "f32" if plain => scalar(Scalar::F32),
+                "f64" if plain => scalar(Scalar::F64),
+                "String" if plain => scalar(Scalar::String),
+                "Uuid" if plain => scalar(Scalar::Uuid),
+                "NaiveDate" if plain => scalar(Scalar::Date),
+                "Value" if plain => scalar(Scalar::JsonValue),
+                "DateTime" => scalar(Scalar::DateTime),
+                "Json" => scalar(Scalar::Json),
+                "ForeignKey" => scalar(Scalar::ForeignKey),
+                "Vec" if args.len() == 1 => {
+                    if is_path_named(args[0], "u8") {
+                        scalar(Scalar::Bytes)
+                    } else {
+                        reject(format!(
+                            "unsupported field type `{shown}`: only `Vec<u8>` (bytes) is stored in a column; store a list as `Json<{shown}>`"
+                        ))
+                    }
+                }
+                "Box" if args.len() == 1 => reject(format!(
+                    "unsupported field type `{shown}`: store the value itself, `{}`",
+                    pretty_tokens(args[0])
+                )),
+                "u8" | "i8" if plain => reject(format!(
+                    "unsupported field type `{name}`: Aksara stores i16, i32 or i64; use i16"
+                )),
+                "u16" if plain => reject(format!(
+                    "unsupported field type `{name}`: Aksara stores i16, i32 or i64; use i32"
+                )),
+                "u32" | "u64" | "u128" | "usize" | "i128" | "isize" if plain => reject(format!(
+                    "unsupported field type `{name}`: Aksara stores i16, i32 or i64; use i64"
+                )),
+                "char" if plain => reject(format!(
+                    "unsupported field type `{name}`: use `String` with `#[field(max_length = 1)]`"
+                )),
+                "str" if plain => reject(format!("unsupported field type `{name}`: use `String`")),
+                _ => other,
+            }
+        }
+        Type::Path(_) | Type::Macro(_) | Type::Verbatim(_) => other,
+        Type::Reference(reference) => {
+            let owned = if is_path_named(&reference.elem, "str") {
+                "String".to_owned()
+            } else if let Type::Slice(slice) = &*reference.elem
+                && is_path_named(&slice.elem, "u8")
+            {
+                "Vec<u8>".to_owned()
+            } else {
+                pretty_tokens(&reference.elem)
+            };
+            reject(format!(
+                "unsupported field type `{shown}`: a model owns its data; use `{owned}`"
+            ))
+        }
+        Type::Tuple(tuple) if tuple.elems.is_empty() => reject(format!(
+            "unsupported field type `{shown}`: a column holds a value; remove the field or mark it `#[field(skip)]`"
+        )),
+        Type::Tuple(_) => reject(format!(
+            "unsupported field type `{shown}`: a column holds one value; use one field per value, or `Json<{shown}>`"
+        )),
+        Type::Array(syn::TypeArray { elem, .. }) | Type::Slice(syn::TypeSlice { elem, .. }) => {
+            let instead = if is_path_named(elem, "u8") {
+                "`Vec<u8>`".to_owned()
+            } else {
+                format!("`Json<Vec<{}>>`", pretty_tokens(elem))
+            };
+            reject(format!("unsupported field type `{shown}`: use {instead}"))
+        }
+        _ => reject(format!(
+            "unsupported field type `{shown}`: use bool, i16, i32, i64, f32, f64, String, Vec<u8>, Uuid, \
+             DateTime<Utc>, NaiveDate, serde_json::Value, Json<T>, ForeignKey<M> or an Option of one of them"
+        )),
+    }
+}
+
+/// Whether `ty` is a plain path whose last segment is `name`.
+fn is_path_named(ty: &Type, name: &str) -> bool {
+    matches!(ty, Type::Path(path) if path.qself.is_none()
+        && path.path.segments.last().is_some_and(|s| s.ident == name && s.arguments.is_none()))
+}
+
+/// `T` of `Option<T>`.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(inner) if last.ident == "Option" => Some(inner),
+        _ => None,
+    }
+}
+
+/// `ty`, where an `Option<T>` has its `Option<`…`>` tokens respanned to the first
+/// and last tokens of `T`: rustc reports a problem with the stored type (`T` is not
+/// a `FieldType`, `ForeignKey<M>` to a non-model) under `T`, where it also reports
+/// it for the struct itself, so the two are one error.
+fn spanned_at_stored_type(ty: &Type) -> Type {
+    let Some(inner) = option_inner(ty) else {
+        return ty.clone();
+    };
+    let inner_tokens: Vec<TokenTree> = inner.to_token_stream().into_iter().collect();
+    let (Some(first), Some(last)) = (inner_tokens.first(), inner_tokens.last()) else {
+        return ty.clone();
+    };
+    let (first, last) = (first.span(), last.span());
+    let mut tokens: Vec<TokenTree> = ty.to_token_stream().into_iter().collect();
+    // `…Option` `<` inner `>`: everything before the inner type, then the `>`.
+    let Some(close) = tokens.len().checked_sub(1) else {
+        return ty.clone();
+    };
+    let Some(open_end) = close.checked_sub(inner_tokens.len()) else {
+        return ty.clone();
+    };
+    for token in &mut tokens[..open_end] {
+        token.set_span(first);
+    }
+    tokens[close].set_span(last);
+    syn::parse2(tokens.into_iter().collect()).unwrap_or_else(|_| ty.clone())
+}
+
+/// `BlogPost` → `blog_post`, `HTTPRequest` → `http_request`.
+pub(crate) fn snake_case(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let prev = i.checked_sub(1).map(|p| chars[p]);
+            let next = chars.get(i + 1).copied();
+            let boundary = prev.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit())
+                || (prev.is_some_and(char::is_uppercase) && next.is_some_and(char::is_lowercase));
+            if boundary && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::DeriveInput;
+
+    use super::*;
+
+    fn run(input: &DeriveInput) -> (Option<ir::Model>, Vec<String>) {
+        let cx = Ctxt::new();
+        let container = Container::from_ast(&cx, input);
+        let model = check(&cx, &container);
+        let errors = match cx.check() {
+            Ok(()) => Vec::new(),
+            Err(errors) => errors.iter().map(ToString::to_string).collect(),
+        };
+        (model, errors)
+    }
+
+    fn errors(input: &DeriveInput) -> Vec<String> {
+        run(input).1
+    }
+
+    #[test]
+    fn a_valid_model_builds_its_ir() {
+        let input: DeriveInput = syn::parse_quote! {
+            #[model(table = "posts", unique_together = [["author", "title"]])]
+            pub struct Post {
+                #[field(primary_key)] pub id: Uuid,
+                #[field(max_length = 200)] pub title: String,
+                pub author: ForeignKey<Author>,
+                #[field(default = false)] pub published: bool,
+                #[field(auto_now)] pub updated_at: DateTime<Utc>,
+                #[field(skip)] pub cache: Option<String>,
+            }
+        };
+        let (model, errors) = run(&input);
+        assert!(errors.is_empty(), "{errors:?}");
+        let model = model.unwrap();
+        assert_eq!(model.table, "posts");
+        assert_eq!(model.primary_key, Some(0));
+        let columns: Vec<_> = model
+            .columns()
+            .map(|(_, c)| (c.index, c.column.clone()))
+            .collect();
+        assert_eq!(
+            columns,
+            [
+                (0, "id".into()),
+                (1, "title".into()),
+                (2, "author_id".into()),
+                (3, "published".into()),
+                (4, "updated_at".into())
+            ]
+        );
+        let author = model.columns().nth(2).unwrap().1;
+        assert!(author.indexed);
+        assert_eq!(author.on_delete, Some(OnDelete::Cascade));
+        assert_eq!(model.unique_together, [["author", "title"]]);
+    }
+
+    #[test]
+    fn optional_types_keep_their_tokens() {
+        for ty in [
+            syn::parse_quote!(Option<ForeignKey<Author>>),
+            syn::parse_quote!(::core::option::Option<Vec<u8>>),
+            syn::parse_quote!(Option<i64>),
+            syn::parse_quote!(Vec<u8>),
+        ] {
+            let ty: Type = ty;
+            assert_eq!(
+                pretty_tokens(&spanned_at_stored_type(&ty)),
+                pretty_tokens(&ty)
+            );
+        }
+    }
+
+    #[test]
+    fn table_defaults_to_snake_case() {
+        assert_eq!(snake_case("BlogPost"), "blog_post");
+        assert_eq!(snake_case("HTTPRequest"), "http_request");
+        assert_eq!(snake_case("Post2Tag"), "post2_tag");
+        assert_eq!(snake_case("post"), "post");
+    }
+
+    #[test]
+    fn missing_primary_key() {
+        let input: DeriveInput = syn::parse_quote! { struct Post { title: String } };
+        assert_eq!(
+            errors(&input),
+            [
+                "`Post` has no primary key: mark an `i64` or `Uuid` field with `#[field(primary_key)]`"
+            ]
+        );
+    }
+
+    #[test]
+    fn two_errors_in_one_struct_are_both_reported() {
+        let input: DeriveInput = syn::parse_quote! {
+            struct Post {
+                #[field(primary_key)] id: i64,
+                #[field(primary_key)] other: i64,
+                #[field(max_length = 0)] title: String,
+                count: u64,
+            }
+        };
+        assert_eq!(
+            errors(&input),
+            [
+                "`Post` has two primary keys: `id` is already marked `#[field(primary_key)]`",
+                "`max_length` must be greater than 0",
+                "unsupported field type `u64`: Aksara stores i16, i32 or i64; use i64",
+            ]
+        );
+    }
+
+    #[test]
+    fn options_on_the_wrong_type() {
+        let input: DeriveInput = syn::parse_quote! {
+            struct Post {
+                #[field(primary_key, default = 1)] id: Option<i64>,
+                #[field(max_length = 5, email, url)] count: i64,
+                #[field(auto_now)] day: NaiveDate,
+                #[field(auto_now_add, auto_now)] at: DateTime<Utc>,
+                #[field(on_delete = "cascade")] name: String,
+                #[field(on_delete = "set_null")] author: ForeignKey<Author>,
+                #[field(on_delete = "nope")] editor: Option<ForeignKey<Author>>,
+                #[field(on_delete = "setnull")] owner: Option<ForeignKey<Author>>,
+                #[field(skip, unique)] cache: u64,
+                #[field(column = "")] empty: i32,
+            }
+        };
+        assert_eq!(
+            errors(&input),
+            [
+                "a primary key cannot be optional: write `i64` instead of `Option<i64>`",
+                "a primary key cannot have a `default`: `i64` keys are assigned by the database and `Uuid` keys are generated",
+                "`max_length` applies to `String` and `Option<String>` fields, but `count` is `i64`",
+                "`email` applies to `String` and `Option<String>` fields, but `count` is `i64`",
+                "`url` applies to `String` and `Option<String>` fields, but `count` is `i64`",
+                "`auto_now` applies to `DateTime<Utc>` and `Option<DateTime<Utc>>` fields, but `day` is `NaiveDate`",
+                "`auto_now` and `auto_now_add` cannot be combined: `auto_now` already sets the field at creation; keep one",
+                "`on_delete` applies to `ForeignKey<M>` fields, but `name` is `String`",
+                "`on_delete = \"set_null\"` needs a nullable foreign key: write `Option<ForeignKey<Author>>`",
+                "unknown `on_delete` rule \"nope\": expected \"cascade\", \"set_null\" or \"restrict\"",
+                "unknown `on_delete` rule \"setnull\": expected \"cascade\", \"set_null\" or \"restrict\"; did you mean \"set_null\"?",
+                "`unique` cannot be combined with `skip`: a skipped field is not stored",
+                "`column` cannot be empty: give a column name or remove `column`",
+            ]
+        );
+    }
+
+    #[test]
+    fn primary_key_type() {
+        let input: DeriveInput = syn::parse_quote! {
+            struct Post { #[field(primary_key)] id: i32 }
+        };
+        assert_eq!(
+            errors(&input),
+            [
+                "`primary_key` needs an `i64` (assigned by the database) or `Uuid` (generated) field, but `id` is `i32`"
+            ]
+        );
+    }
+
+    #[test]
+    fn unsupported_types_say_what_to_write() {
+        let input: DeriveInput = syn::parse_quote! {
+            struct Post<'a> {
+                #[field(primary_key)] id: i64,
+                a: u8, b: char, c: &'a str, d: (i64, String), e: [u8; 16],
+                f: Box<String>, g: Vec<String>, h: Option<u32>, i: Option<Option<i64>>,
+                j: Email, k: Json<Vec<String>>, l: chrono::DateTime<chrono::Utc>,
+            }
+        };
+        assert_eq!(
+            errors(&input),
+            [
+                "`#[derive(Model)]` does not support lifetime parameters: remove `'a` and store owned values such as `String`",
+                "unsupported field type `u8`: Aksara stores i16, i32 or i64; use i16",
+                "unsupported field type `char`: use `String` with `#[field(max_length = 1)]`",
+                "unsupported field type `&'a str`: a model owns its data; use `String`",
+                "unsupported field type `(i64, String)`: a column holds one value; use one field per value, or `Json<(i64, String)>`",
+                "unsupported field type `[u8; 16]`: use `Vec<u8>`",
+                "unsupported field type `Box<String>`: store the value itself, `String`",
+                "unsupported field type `Vec<String>`: only `Vec<u8>` (bytes) is stored in a column; store a list as `Json<Vec<String>>`",
+                "unsupported field type `u32`: Aksara stores i16, i32 or i64; use i64",
+                "unsupported field type `Option<Option<i64>>`: a column is either NULL or a value; use a single `Option<…>`",
+            ]
+        );
+    }
+
+    #[test]
+    fn wrong_shapes() {
+        let input: DeriveInput = syn::parse_quote! { enum Post { A } };
+        assert_eq!(
+            errors(&input),
+            [
+                "`#[derive(Model)]` cannot be used on an enum: a model is a struct with named fields, one per column"
+            ]
+        );
+        let input: DeriveInput = syn::parse_quote! { struct Post(i64); };
+        assert_eq!(
+            errors(&input),
+            [
+                "`#[derive(Model)]` needs named fields: write `struct Post { id: i64, … }` instead of a tuple struct"
+            ]
+        );
+        let input: DeriveInput = syn::parse_quote! { struct Post; };
+        assert_eq!(
+            errors(&input),
+            [
+                "`#[derive(Model)]` needs named fields, but `Post` is a unit struct: add fields such as `#[field(primary_key)] id: i64`"
+            ]
+        );
+        let input: DeriveInput =
+            syn::parse_quote! { struct Post<T> { #[field(primary_key)] id: i64, t: T } };
+        let (model, errors) = run(&input);
+        assert!(model.is_none());
+        assert_eq!(
+            errors,
+            [
+                "`#[derive(Model)]` does not support generic structs: remove the type parameter `T` and name the field types"
+            ]
+        );
+    }
+
+    #[test]
+    fn constraint_names_are_checked() {
+        let input: DeriveInput = syn::parse_quote! {
+            #[model(unique_together = [["author", "slg"]], indexes = [[], ["cache", "zzz", "author", "author"]])]
+            struct Post {
+                #[field(primary_key)] id: i64,
+                author: i64,
+                slug: String,
+                #[field(skip)] cache: i64,
+            }
+        };
+        assert_eq!(
+            errors(&input),
+            [
+                "unknown field `slg` in `unique_together`; did you mean `slug`?",
+                "an entry of `indexes` needs at least one field name",
+                "field `cache` is `#[field(skip)]`: it has no column to use in `indexes`",
+                "unknown field `zzz` in `indexes`; the fields are: `id`, `author`, `slug`",
+                "field `author` appears twice in this entry of `indexes`",
+            ]
+        );
+    }
+
+    #[test]
+    fn column_clashes_and_exec() {
+        let input: DeriveInput = syn::parse_quote! {
+            struct Post {
+                #[field(primary_key)] id: i64,
+                author: ForeignKey<Author>,
+                author_id: i64,
+                #[field(column = "id")] other: i64,
+                exec: bool,
+            }
+        };
+        assert_eq!(
+            errors(&input),
+            [
+                "column `author_id` is already used by field `author`; choose another name with `#[field(column = \"…\")]`",
+                "column `id` is already used by field `id`; choose another name with `#[field(column = \"…\")]`",
+                "a field named `exec` clashes with `PostCreate::exec`; rename the field and keep its column with `#[field(column = \"exec\")]`",
+            ]
+        );
+    }
+}
