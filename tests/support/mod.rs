@@ -1,0 +1,11 @@
+//! Shared setup of the integration tests: one fresh, isolated database per backend.
+//!
+//! SQLite always; PostgreSQL and MySQL/MariaDB when `AKSARA_TEST_POSTGRES_URL` /
+//! `AKSARA_TEST_MYSQL_URL` are set (CI sets both). Each call gets its own SQLite
+//! file, PostgreSQL schema or MySQL database, so tests run in parallel without
+//! seeing each other's rows.
+
+pub mod backends;
+pub mod blog;
+
+pub use backends::{TestDb, databases};

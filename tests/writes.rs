@@ -1,0 +1,478 @@
+//! Writing: create builders and their validation, defaults and automatic fields,
+//! `save`/`refresh`/`delete`, bulk `update`/`delete`, constraint errors,
+//! `on_delete` rules, `get_or_create` under a race, `bulk_create` and transactions.
+
+use aksara::Error;
+use aksara::prelude::*;
+use aksara_tests::blog::{Author, Category, Post, Tag, author, post};
+use aksara_tests::databases;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_fills_defaults_keys_and_timestamps() {
+    for test_db in databases().await {
+        let (db, l) = (test_db.db.clone(), test_db.label);
+        let jane = author(&db, "Jane").await;
+        assert!(jane.id > 0, "{l}: auto-increment key assigned");
+        let second = author(&db, "Joe").await;
+        assert!(second.id > jane.id, "{l}");
+        let before = Utc::now() - aksara::chrono::Duration::seconds(5);
+        let p = post(&db, &jane, "Hello").await;
+        assert!(!p.id.is_nil(), "{l}: uuid generated");
+        assert!(!p.published, "{l}: default");
+        assert!(p.rating.is_none(), "{l}: optional defaults to None");
+        assert!(
+            p.created_at > before && p.updated_at > before,
+            "{l}: auto_now(_add)"
+        );
+        assert!(p.cached_html.is_none(), "{l}: skip field");
+        let stored = Post::objects()
+            .get(&db, Post::ID.eq(p.id))
+            .await
+            .expect("get");
+        assert_eq!(stored.title, "Hello", "{l}");
+        let tag = Tag::objects()
+            .create()
+            .name("rust")
+            .exec(&db)
+            .await
+            .expect("tag");
+        assert_eq!(tag.uses, 0, "{l}: integer default");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_validates_every_field_before_sql() {
+    for test_db in databases().await {
+        let (db, l) = (test_db.db.clone(), test_db.label);
+        let result = Author::objects()
+            .create()
+            .name("x".repeat(101))
+            .email("not-an-email")
+            .website("javascript:alert(1)")
+            .exec(&db)
+            .await;
+        let Err(Error::Validation(errors)) = result else {
+            panic!("{l}: expected validation error, got {result:?}")
+        };
+        assert_eq!(
+            errors.fields().collect::<Vec<_>>(),
+            ["email", "name", "website"],
+            "{l}"
+        );
+        assert!(
+            errors.get("name").unwrap()[0].contains("at most 100 characters"),
+            "{l}"
+        );
+
+        let missing = Post::objects().create().title("t").exec(&db).await;
+        let Err(Error::Validation(errors)) = missing else {
+            panic!("{l}: expected missing fields, got {missing:?}")
+        };
+        assert_eq!(
+            errors.fields().collect::<Vec<_>>(),
+            ["author", "body", "slug"],
+            "{l}: every missing field"
+        );
+        assert_eq!(
+            errors.get("body").unwrap(),
+            ["this field is required"],
+            "{l}"
+        );
+        assert_eq!(
+            Author::objects().count(&db).await.expect("count"),
+            0,
+            "{l}: nothing written"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn save_refresh_and_delete_instances() {
+    for test_db in databases().await {
+        let (db, l) = (test_db.db.clone(), test_db.label);
+        let jane = author(&db, "Jane").await;
+        let mut p = post(&db, &jane, "Draft").await;
+        let created = p.updated_at;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        p.title = "Final".into();
+        p.save(&db).await.expect("save");
+        assert!(p.updated_at > created, "{l}: auto_now refreshed");
+        let mut copy = Post::objects()
+            .get(&db, Post::ID.eq(p.id))
+            .await
+            .expect("get");
+        assert_eq!(copy.title, "Final", "{l}");
+        assert_eq!(
+            copy.created_at.timestamp_micros(),
+            p.created_at.timestamp_micros(),
+            "{l}: microseconds kept"
+        );
+        p.rating = Some(3.0);
+        p.save(&db).await.expect("save");
+        copy.refresh(&db).await.expect("refresh");
+        assert_eq!(copy.rating, Some(3.0), "{l}");
+
+        // Saving unchanged values is still an update, not a duplicate insert.
+        copy.save(&db).await.expect("save unchanged");
+        assert_eq!(Post::objects().count(&db).await.expect("count"), 1, "{l}");
+
+        p.title = "x".repeat(201);
+        assert!(
+            matches!(p.save(&db).await, Err(Error::Validation(_))),
+            "{l}: save validates"
+        );
+
+        // A new instance with an unused key is inserted by save.
+        let mut fresh = Author {
+            id: 0,
+            name: "New".into(),
+            email: "new@example.com".into(),
+            website: None,
+        };
+        fresh.save(&db).await.expect("insert by save");
+        assert!(fresh.id > 0, "{l}: key assigned");
+        assert!(fresh.delete(&db).await.expect("delete"), "{l}");
+        assert!(
+            !fresh.delete(&db).await.expect("delete again"),
+            "{l}: nothing left to delete"
+        );
+        assert!(
+            matches!(fresh.refresh(&db).await, Err(Error::NotFound { .. })),
+            "{l}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bulk_update_and_delete() {
+    for test_db in databases().await {
+        let (db, l) = (test_db.db.clone(), test_db.label);
+        let jane = author(&db, "Jane").await;
+        for title in ["A", "B", "C"] {
+            post(&db, &jane, title).await;
+        }
+        let changed = Post::objects()
+            .filter(Post::TITLE.is_in(["A", "B"]))
+            .update(&db, [Post::PUBLISHED.set(true), Post::RATING.set(5.0)])
+            .await
+            .expect("update");
+        assert_eq!(changed, 2, "{l}");
+        assert_eq!(
+            Post::objects()
+                .filter(Post::PUBLISHED.eq(true))
+                .count(&db)
+                .await
+                .expect("count"),
+            2,
+            "{l}"
+        );
+        let cleared = Post::objects()
+            .filter(Post::TITLE.eq("A"))
+            .update(&db, Post::RATING.set(None::<f64>))
+            .await;
+        assert_eq!(cleared.expect("set null"), 1, "{l}");
+        let too_long = Post::objects()
+            .update(&db, Post::TITLE.set("x".repeat(300)))
+            .await;
+        assert!(
+            matches!(too_long, Err(Error::Validation(_))),
+            "{l}: update validates"
+        );
+        let sliced = Post::objects().limit(1).delete(&db).await;
+        assert!(
+            matches!(sliced, Err(Error::InvalidQuery(_))),
+            "{l}: sliced delete refused"
+        );
+        let deleted = Post::objects()
+            .filter(Post::PUBLISHED.eq(false))
+            .delete(&db)
+            .await
+            .expect("delete");
+        assert_eq!(deleted, 1, "{l}");
+        assert_eq!(Post::objects().count(&db).await.expect("count"), 2, "{l}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn constraint_violations_name_model_and_field() {
+    for test_db in databases().await {
+        let (db, l) = (test_db.db.clone(), test_db.label);
+        let jane = author(&db, "Jane").await;
+        let dup = Author::objects()
+            .create()
+            .name("Other")
+            .email("jane@example.com")
+            .exec(&db)
+            .await;
+        match dup {
+            Err(Error::Unique { model, field }) => {
+                assert_eq!((model, field.as_str()), ("Author", "email"), "{l}")
+            }
+            other => panic!("{l}: expected Unique, got {other:?}"),
+        }
+        post(&db, &jane, "Same").await;
+        let dup_pair = Post::objects()
+            .create()
+            .title("Same")
+            .slug("same")
+            .body("b")
+            .author(&jane)
+            .exec(&db)
+            .await;
+        match dup_pair {
+            Err(Error::Unique { model, field }) => {
+                assert_eq!((model, field.as_str()), ("Post", "author, slug"), "{l}")
+            }
+            other => panic!("{l}: expected Unique on unique_together, got {other:?}"),
+        }
+        let ghost = ForeignKey::<Author>::from_key(987_654);
+        let orphan = Post::objects()
+            .create()
+            .title("t")
+            .slug("t")
+            .body("b")
+            .author(ghost)
+            .exec(&db)
+            .await;
+        assert!(
+            matches!(orphan, Err(Error::ForeignKey { model: "Post", .. })),
+            "{l}: {orphan:?}"
+        );
+        let tag = Tag::objects()
+            .create()
+            .name("rust")
+            .exec(&db)
+            .await
+            .expect("tag");
+        let clash = Tag::objects()
+            .filter(Tag::ID.ne(tag.id))
+            .update(&db, Tag::NAME.set("rust"))
+            .await;
+        assert!(clash.is_ok(), "{l}: no other row, nothing clashes");
+        Tag::objects()
+            .create()
+            .name("go")
+            .exec(&db)
+            .await
+            .expect("tag");
+        let clash = Tag::objects()
+            .filter(Tag::NAME.eq("go"))
+            .update(&db, Tag::NAME.set("rust"))
+            .await;
+        assert!(
+            matches!(clash, Err(Error::Unique { model: "Tag", .. })),
+            "{l}: update clash {clash:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_delete_cascade_set_null_and_restrict() {
+    for test_db in databases().await {
+        let (db, l) = (test_db.db.clone(), test_db.label);
+        let jane = author(&db, "Jane").await;
+        let eddie = author(&db, "Eddie").await;
+        let mut p = post(&db, &jane, "Edited").await;
+        p.editor = Some(ForeignKey::from(&eddie));
+        p.save(&db).await.expect("save");
+        eddie.delete(&db).await.expect("delete editor");
+        p.refresh(&db).await.expect("refresh");
+        assert!(p.editor.is_none(), "{l}: set_null");
+        jane.delete(&db).await.expect("delete author");
+        assert_eq!(
+            Post::objects().count(&db).await.expect("count"),
+            0,
+            "{l}: cascade"
+        );
+
+        let root = Category::objects()
+            .create()
+            .name("root")
+            .exec(&db)
+            .await
+            .expect("root");
+        Category::objects()
+            .create()
+            .name("child")
+            .parent(&root)
+            .exec(&db)
+            .await
+            .expect("child");
+        let blocked = root.delete(&db).await;
+        assert!(
+            matches!(
+                blocked,
+                Err(Error::ForeignKey {
+                    model: "Category",
+                    ..
+                })
+            ),
+            "{l}: restrict {blocked:?}"
+        );
+        assert_eq!(
+            Category::objects().count(&db).await.expect("count"),
+            2,
+            "{l}: nothing deleted"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_or_create_is_safe_under_concurrent_callers() {
+    for test_db in databases().await {
+        let (db, l) = (test_db.db.clone(), test_db.label);
+        let (first, created) = Tag::objects()
+            .get_or_create(&db, Tag::NAME.eq("solo"), |new| new.uses(7))
+            .await
+            .expect("get_or_create");
+        assert!(
+            created && first.uses == 7 && first.name == "solo",
+            "{l}: lookup equalities and defaults applied"
+        );
+        let (again, created) = Tag::objects()
+            .get_or_create(&db, Tag::NAME.eq("solo"), |new| new)
+            .await
+            .expect("again");
+        assert!(!created && again.id == first.id, "{l}");
+
+        let callers = (0..8).map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                Tag::objects()
+                    .get_or_create(&db, Tag::NAME.eq("raced"), |new| new.uses(1))
+                    .await
+            })
+        });
+        let results = futures_util::future::join_all(callers).await;
+        let mut created_count = 0;
+        let mut ids = std::collections::BTreeSet::new();
+        for result in results {
+            let (tag, created) = result
+                .expect("task")
+                .unwrap_or_else(|err| panic!("{l}: a racer failed: {err}"));
+            created_count += usize::from(created);
+            ids.insert(tag.id);
+        }
+        assert_eq!(created_count, 1, "{l}: exactly one caller created the row");
+        assert_eq!(ids.len(), 1, "{l}: every caller got the same row");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bulk_create_inserts_all_or_reports_every_bad_row() {
+    for test_db in databases().await {
+        let (db, l) = (test_db.db.clone(), test_db.label);
+        let tags = Tag::objects()
+            .bulk_create(
+                &db,
+                (0..5).map(|i| Tag::objects().create().name(format!("t{i}"))),
+            )
+            .await
+            .expect("bulk_create");
+        assert_eq!(tags.len(), 5, "{l}");
+        let mut ids: Vec<i64> = tags.iter().map(|t| t.id).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), 5, "{l}: every row got its own key");
+        assert_eq!(Tag::objects().count(&db).await.expect("count"), 5, "{l}");
+        let stored = Tag::objects()
+            .get(&db, Tag::NAME.eq("t3"))
+            .await
+            .expect("get");
+        assert_eq!(stored.id, tags[3].id, "{l}: keys match the rows");
+
+        let jane = author(&db, "Jane").await;
+        let posts = Post::objects()
+            .bulk_create(
+                &db,
+                (0..3).map(|i| {
+                    Post::objects()
+                        .create()
+                        .title(format!("p{i}"))
+                        .slug(format!("p{i}"))
+                        .body("b")
+                        .author(&jane)
+                }),
+            )
+            .await
+            .expect("bulk posts");
+        assert_eq!(posts.len(), 3, "{l}");
+
+        let bad = Tag::objects()
+            .bulk_create(
+                &db,
+                [
+                    Tag::objects().create().name("ok"),
+                    Tag::objects().create().name("x".repeat(60)),
+                ],
+            )
+            .await;
+        let Err(Error::Validation(errors)) = bad else {
+            panic!("{l}: expected validation error, got {bad:?}")
+        };
+        assert_eq!(
+            errors.fields().collect::<Vec<_>>(),
+            ["1.name"],
+            "{l}: row index and field"
+        );
+        assert_eq!(
+            Tag::objects().count(&db).await.expect("count"),
+            5,
+            "{l}: nothing written"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transactions_commit_or_roll_back() {
+    for test_db in databases().await {
+        let (db, l) = (test_db.db.clone(), test_db.label);
+        let tx = db.begin().await.expect("begin");
+        Author::objects()
+            .create()
+            .name("Jane")
+            .email("jane@example.com")
+            .exec(&tx)
+            .await
+            .expect("in tx");
+        assert_eq!(
+            Author::objects().count(&tx).await.expect("count in tx"),
+            1,
+            "{l}"
+        );
+        tx.rollback().await.expect("rollback");
+        assert_eq!(
+            Author::objects().count(&db).await.expect("count"),
+            0,
+            "{l}: rolled back"
+        );
+
+        let tx = db.begin().await.expect("begin");
+        let kept = Author::objects()
+            .create()
+            .name("Jane")
+            .email("jane@example.com")
+            .exec(&tx)
+            .await
+            .expect("in tx");
+        Post::objects()
+            .create()
+            .title("t")
+            .slug("t")
+            .body("b")
+            .author(&kept)
+            .exec(&tx)
+            .await
+            .expect("post in tx");
+        tx.commit().await.expect("commit");
+        assert_eq!(
+            Author::objects().count(&db).await.expect("count"),
+            1,
+            "{l}: committed"
+        );
+        assert_eq!(
+            Post::objects().count(&db).await.expect("count"),
+            1,
+            "{l}: committed"
+        );
+    }
+}

@@ -1,0 +1,9 @@
+use aksara::prelude::*;
+
+#[derive(Model)]
+pub enum Status {
+    Draft,
+    Published,
+}
+
+fn main() {}
