@@ -1,0 +1,139 @@
+//! [`authenticate`] checks credentials; [`record_login`] notes a successful login.
+//! Session login and token issuing (later) call both.
+
+use aksara::Executor;
+use chrono::Utc;
+
+use crate::password::{PasswordError, PasswordHasher};
+use crate::user::{AuthUser, normalize_email, upgrade_of};
+
+/// What stopped a credential check from reaching a verdict. A wrong password is
+/// not an error: [`authenticate`] returns `Ok(None)` for it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// The user could not be read or updated.
+    #[error(transparent)]
+    Database(#[from] aksara::Error),
+    /// The password could not be verified (the blocking task failed).
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+}
+
+/// The user whose login field matches `login` and whose password is `password`,
+/// if that user is active.
+///
+/// Unknown login, wrong password and inactive account all give `Ok(None)`, and all
+/// take one password verification (an unknown login is checked against a dummy
+/// hash), so neither the answer nor its timing tells them apart. Email logins are
+/// trimmed and compared case-insensitively. A correct password stored in an older
+/// format (Django's PBKDF2, weaker argon2 parameters) is rehashed at the current
+/// parameters and saved with one `UPDATE`.
+///
+/// `authenticate` only checks credentials: call [`record_login`] (session login
+/// does) to update `last_login`.
+///
+/// # Errors
+/// [`AuthError`] when the database or the hashing pool fails.
+///
+/// ```
+/// use aksara_auth::prelude::*;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let db = Db::connect("sqlite::memory:").await?;
+/// db.migrate().await?;
+/// User::objects().create().email("jane@example.com").password("correct horse").exec(&db).await?;
+/// let jane = authenticate::<User>(&db, " Jane@EXAMPLE.com", "correct horse").await?;
+/// assert!(jane.is_some());
+/// assert!(authenticate::<User>(&db, "jane@example.com", "wrong").await?.is_none());
+/// assert!(authenticate::<User>(&db, "nobody@example.com", "correct horse").await?.is_none());
+/// # Ok(()) }
+/// ```
+pub async fn authenticate<U: AuthUser>(
+    db: &(impl Executor + ?Sized),
+    login: &str,
+    password: &str,
+) -> Result<Option<U>, AuthError> {
+    let hasher = PasswordHasher::global();
+    let Some(mut user) = find_by_login::<U>(db, login).await? else {
+        hasher.verify_dummy(password).await?;
+        tracing::info!(target: "aksara_auth::login", outcome = "unknown_login", "authentication failed");
+        return Ok(None);
+    };
+    let (valid, upgrade) = upgrade_of(hasher.verify(password, user.password_hash()).await?);
+    if !valid || !user.is_active() {
+        let outcome = if valid { "inactive" } else { "wrong_password" };
+        tracing::info!(target: "aksara_auth::login", user_id = %user.id(), outcome, "authentication failed");
+        return Ok(None);
+    }
+    if let Some(new_hash) = upgrade {
+        U::objects()
+            .filter(primary_key::<U>().eq(user.id()))
+            .update(db, U::PASSWORD_FIELD.set(new_hash.clone()))
+            .await?;
+        user.set_password_hash(new_hash);
+        tracing::info!(target: "aksara_auth::login", user_id = %user.id(), "password hash upgraded");
+    }
+    tracing::debug!(target: "aksara_auth::login", user_id = %user.id(), "authenticated");
+    Ok(Some(user))
+}
+
+fn primary_key<U: AuthUser>() -> aksara::Column<U, uuid::Uuid> {
+    aksara::Column::new(U::META.primary_key)
+}
+
+/// The user a login names. Emails compare case-insensitively; when two stored
+/// addresses differ only in the case of their local part, only an exact match
+/// counts, so an ambiguous login fails closed.
+async fn find_by_login<U: AuthUser>(
+    db: &(impl Executor + ?Sized),
+    login: &str,
+) -> aksara::Result<Option<U>> {
+    if !U::LOGIN_IS_EMAIL {
+        return U::objects()
+            .filter(U::LOGIN_FIELD.eq(login.trim()))
+            .first(db)
+            .await;
+    }
+    let login = normalize_email(login);
+    let mut matches = U::objects()
+        .filter(U::LOGIN_FIELD.iexact(&login))
+        .limit(2)
+        .all(db)
+        .await?;
+    if matches.len() > 1 {
+        matches.retain(|user| user.login() == login);
+    }
+    Ok(if matches.len() == 1 {
+        matches.pop()
+    } else {
+        None
+    })
+}
+
+/// Records a successful login: sets `last_login` to now, in memory and with one
+/// `UPDATE`.
+///
+/// # Errors
+/// A database error.
+///
+/// ```
+/// use aksara_auth::prelude::*;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let db = Db::connect("sqlite::memory:").await?; db.migrate().await?;
+/// # User::objects().create().email("jane@example.com").password("correct horse").exec(&db).await?;
+/// let mut jane: User = authenticate(&db, "jane@example.com", "correct horse").await?.unwrap();
+/// record_login(&db, &mut jane).await?;
+/// assert!(jane.last_login.is_some());
+/// # Ok(()) }
+/// ```
+pub async fn record_login<U: AuthUser>(
+    db: &(impl Executor + ?Sized),
+    user: &mut U,
+) -> aksara::Result<()> {
+    let now = Utc::now();
+    U::objects()
+        .filter(primary_key::<U>().eq(user.id()))
+        .update(db, U::LAST_LOGIN_FIELD.set(now))
+        .await
+        .map(|_| user.set_last_login(Some(now)))
+}
