@@ -61,7 +61,7 @@ pub fn user_model() -> aksara::Result<&'static aksara::ModelMeta> {
     label = "not an `#[auth_user]` model",
     note = "declare the user model with `#[auth_user]` (or use `aksara_auth::User`)"
 )]
-pub trait AuthUser: Model<PrimaryKey = Uuid> + Clone {
+pub trait AuthUser: Model<PrimaryKey = Uuid> {
     /// The column users log in with (`email`, or `username` with
     /// `#[auth_user(login_field = "username")]`).
     const LOGIN_FIELD: Column<Self, String>;
