@@ -1,9 +1,9 @@
 //! The argon2id [`PasswordHasher`]: PHC encoding and parsing, the per-thread
-//! argon2 memory, and the semaphore-bounded hand-off to Tokio's blocking pool.
+//! argon2 memory, and the hand-off of async calls to the hashing threads
+//! (`pool.rs`).
 
 use std::cell::RefCell;
 use std::fmt;
-use std::num::NonZeroUsize;
 use std::ops::RangeInclusive;
 use std::sync::{Arc, OnceLock};
 
@@ -11,7 +11,6 @@ use argon2::{Algorithm, Argon2, Block, Version};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use subtle::ConstantTimeEq as _;
-use tokio::sync::Semaphore;
 
 use super::django::{self, DjangoHash};
 use super::{PasswordError, PasswordHash, Verification};
@@ -344,17 +343,14 @@ impl PasswordHasher {
         }
     }
 
-    /// Hashes a password on Tokio's blocking pool, at most
+    /// Hashes a password on the hashing threads (one per CPU, below normal
+    /// priority; never on the async runtime), at most
     /// [`available_parallelism`](std::thread::available_parallelism) at a time
     /// process-wide. See [`hash_blocking`](Self::hash_blocking).
     ///
     /// # Errors
     ///
-    /// [`PasswordError::Join`] if the blocking task panicked or was cancelled.
-    ///
-    /// # Panics
-    ///
-    /// Outside a Tokio runtime.
+    /// [`PasswordError::Join`] if the hashing job panicked or the hashing threads could not start.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -370,22 +366,19 @@ impl PasswordHasher {
     pub async fn hash(&self, raw: &str) -> Result<PasswordHash, PasswordError> {
         let hasher = self.clone();
         let raw = raw.to_owned();
-        run_blocking(move || hasher.hash_blocking(&raw)).await
+        super::pool::run(move || hasher.hash_blocking(&raw)).await
     }
 
-    /// Checks a password on Tokio's blocking pool, at most
+    /// Checks a password on the hashing threads (one per CPU, below normal
+    /// priority; never on the async runtime), at most
     /// [`available_parallelism`](std::thread::available_parallelism) at a time
     /// process-wide. See [`verify_blocking`](Self::verify_blocking); the new hash
-    /// of an outdated one is made in the same blocking task.
+    /// of an outdated one is made in the same job.
     ///
     /// # Errors
     ///
-    /// [`PasswordError::Join`] if the blocking task panicked or was cancelled. A
+    /// [`PasswordError::Join`] if the hashing job panicked or the hashing threads could not start. A
     /// wrong password or a malformed hash is `Ok(Verification::Invalid)`.
-    ///
-    /// # Panics
-    ///
-    /// Outside a Tokio runtime.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -413,7 +406,7 @@ impl PasswordHasher {
         let hasher = self.clone();
         let raw = raw.to_owned();
         let stored = stored.clone();
-        run_blocking(move || hasher.verify_blocking(&raw, &stored)).await
+        super::pool::run(move || hasher.verify_blocking(&raw, &stored)).await
     }
 
     /// Runs one verification against a dummy hash at the current parameters and
@@ -425,11 +418,7 @@ impl PasswordHasher {
     ///
     /// # Errors
     ///
-    /// [`PasswordError::Join`] if the blocking task panicked or was cancelled.
-    ///
-    /// # Panics
-    ///
-    /// Outside a Tokio runtime.
+    /// [`PasswordError::Join`] if the hashing job panicked or the hashing threads could not start.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -444,7 +433,7 @@ impl PasswordHasher {
     pub async fn verify_dummy(&self, raw: &str) -> Result<(), PasswordError> {
         let hasher = self.clone();
         let raw = raw.to_owned();
-        run_blocking(move || {
+        super::pool::run(move || {
             let dummy = hasher
                 .dummy
                 .get_or_init(|| hasher.hash_blocking(DUMMY_PASSWORD));
@@ -667,31 +656,6 @@ fn allocate(blocks: usize) -> Result<Vec<Block>, Rejection> {
         .map_err(|_| "out of memory for argon2")?;
     memory.resize(blocks, Block::new());
     Ok(memory)
-}
-
-/// Bounds concurrent hashing to the number of CPUs, process-wide.
-fn permits() -> &'static Semaphore {
-    static PERMITS: OnceLock<Semaphore> = OnceLock::new();
-    PERMITS.get_or_init(|| {
-        Semaphore::new(std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
-    })
-}
-
-/// Runs `work` on the blocking pool once a permit is free. The permit moves into
-/// the task, so it is held until the work ends even if the caller goes away.
-async fn run_blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, PasswordError> {
-    let permit = permits()
-        .acquire()
-        .await
-        .map_err(|error| PasswordError::Join(error.to_string()))?;
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        work()
-    })
-    .await
-    .map_err(|error| PasswordError::Join(error.to_string()))
 }
 
 #[cfg(test)]

@@ -20,13 +20,16 @@
 //!
 //! One argon2id hash at the default parameters takes 20–30 ms of CPU. The async
 //! methods ([`PasswordHasher::hash`], [`PasswordHasher::verify`], [`hash_password`],
-//! [`check_password`]) therefore run it on Tokio's blocking pool, never on the
-//! async runtime, and at most [`std::thread::available_parallelism`] at a time
-//! (a process-wide semaphore, acquired before the task is spawned). Each blocking
-//! thread keeps its argon2 working memory between calls instead of mapping and
-//! faulting a fresh 19 MiB buffer for every hash, which on its own halves
-//! throughput. The `*_blocking` variants compute on the calling thread and are
-//! meant for scripts, tests and code already off the runtime.
+//! [`check_password`]) therefore never run it on the async runtime: they queue it
+//! for the hashing threads, one per CPU ([`std::thread::available_parallelism`]),
+//! which bounds concurrent hashes like a semaphore would. Those threads run below
+//! normal priority (nice 10 on Linux), so a flood of logins queues behind itself
+//! instead of delaying other requests: measured on 2 cores, a trivial request's
+//! p99 rose 27× during a login flood on Tokio's blocking pool and stays within 2×
+//! here (see `BENCHMARKS.md`). Each thread keeps its argon2 working memory between
+//! calls instead of mapping and faulting a fresh 19 MiB buffer for every hash,
+//! which on its own halves throughput. The `*_blocking` variants compute on the
+//! calling thread and are meant for scripts, tests and code already off the runtime.
 //!
 //! # Validation
 //!
@@ -51,6 +54,7 @@ use subtle::ConstantTimeEq as _;
 
 mod django;
 mod hasher;
+mod pool;
 pub mod validators;
 
 pub use hasher::{Argon2Params, PasswordHasher};
@@ -266,7 +270,7 @@ pub enum PasswordError {
     /// this crate's limits (1 GiB of memory, 64 iterations, 64 lanes).
     #[error("invalid argon2 parameters: {0}")]
     InvalidParams(String),
-    /// The blocking task that hashed or verified panicked or was cancelled.
+    /// The hashing job panicked, or the hashing threads could not be started.
     #[error("password hashing task failed: {0}")]
     Join(String),
     /// [`PasswordHasher::install`] was called after a hasher was installed, or
@@ -276,15 +280,11 @@ pub enum PasswordError {
 }
 
 /// Hashes a password with the [process-wide hasher](PasswordHasher::global), on
-/// the blocking pool.
+/// the hashing threads.
 ///
 /// # Errors
 ///
-/// [`PasswordError::Join`] if the blocking task panicked or was cancelled.
-///
-/// # Panics
-///
-/// Outside a Tokio runtime.
+/// [`PasswordError::Join`] if the hashing job panicked or the hashing threads could not start.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -319,15 +319,11 @@ pub fn hash_password_blocking(raw: &str) -> PasswordHash {
 }
 
 /// Whether `raw` matches `stored`, using the [process-wide
-/// hasher](PasswordHasher::global) on the blocking pool.
+/// hasher](PasswordHasher::global) on the hashing threads.
 ///
 /// `false` for a wrong password, an unusable or malformed hash, and on any error.
 /// An outdated hash is still a match, but its replacement is dropped: call
 /// [`PasswordHasher::verify`] to upgrade stored hashes.
-///
-/// # Panics
-///
-/// Outside a Tokio runtime.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]

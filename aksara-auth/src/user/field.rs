@@ -1,6 +1,6 @@
 //! How a [`PasswordHash`] is stored: a text column holding the encoded hash. A raw
 //! password given to a create builder or an update becomes a deferred value that
-//! is hashed on the blocking pool when the row is written.
+//! is hashed on the hashing threads when the row is written.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -107,7 +107,7 @@ pub trait AuthUser: Model<PrimaryKey = Uuid> {
         true
     }
 
-    /// Whether `raw` is this user's password (verification on the blocking pool).
+    /// Whether `raw` is this user's password (verification on the hashing threads).
     fn check_password(&self, raw: &str) -> impl Future<Output = bool> + Send {
         let stored = self.password_hash().clone();
         let raw = raw.to_owned();
@@ -120,11 +120,11 @@ pub trait AuthUser: Model<PrimaryKey = Uuid> {
         crate::password::check_password_blocking(raw, self.password_hash())
     }
 
-    /// Hashes `raw` on the blocking pool and keeps the hash (in memory; `save`
+    /// Hashes `raw` on the hashing threads and keeps the hash (in memory; `save`
     /// writes it).
     ///
     /// # Errors
-    /// [`PasswordError`] when the blocking task fails.
+    /// [`PasswordError`] when the hashing job fails.
     fn set_password(
         &mut self,
         raw: &str,
