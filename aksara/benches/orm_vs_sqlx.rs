@@ -291,7 +291,12 @@ fn bench(c: &mut Criterion) {
             .unwrap()
             .unwrap()
             .id;
+        // `AKSARA_BENCH_CASES=fetch_100,get_by_pk` runs only those cases.
+        let only = std::env::var("AKSARA_BENCH_CASES").unwrap_or_default();
         for case in ["get_by_pk", "filter_first", "insert_one", "fetch_100"] {
+            if !only.is_empty() && !only.split(',').any(|wanted| wanted == case) {
+                continue;
+            }
             let mut group = c.benchmark_group(format!("{}/{case}", target.label));
             group
                 .sample_size(30)
