@@ -9,3 +9,4 @@ pub use uuid::Uuid;
 
 pub use crate::password::PasswordHash;
 pub use crate::user::{AuthUser, USER_SLOT, normalize_email};
+pub use crate::guard::{Guard, GuardPolicy, LoginRequired, Requirement, StaffRequired, SuperuserRequired};

@@ -15,9 +15,12 @@ pub enum AuthError {
     /// The user could not be read or updated.
     #[error(transparent)]
     Database(#[from] aksara::Error),
-    /// The password could not be verified (the blocking task failed).
+    /// The password could not be verified (the hashing job failed).
     #[error(transparent)]
     Password(#[from] PasswordError),
+    /// The session could not store the login.
+    #[error(transparent)]
+    Session(crate::session::SessionError),
 }
 
 /// The user whose login field matches `login` and whose password is `password`,

@@ -7,6 +7,7 @@
 
 mod auth_user;
 mod diagnostics;
+mod guard;
 mod model;
 
 use proc_macro::TokenStream;
@@ -130,4 +131,52 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn auth_user(args: TokenStream, item: TokenStream) -> TokenStream {
     auth_user::expand(args.into(), item.into()).into()
+}
+
+/// Refuses anonymous requests before an axum handler runs: 401 with a JSON body
+/// and `WWW-Authenticate`, or with `redirect = "/login"` a redirect to
+/// `/login?next=<path>` for HTML apps. Use it through `aksara_auth`.
+///
+/// ```ignore
+/// use aksara_auth::prelude::*;
+///
+/// #[login_required]
+/// async fn profile(user: CurrentUser<User>) -> String {
+///     user.email.clone()
+/// }
+///
+/// #[login_required(redirect = "/login")]
+/// async fn dashboard(user: CurrentUser<User>) -> axum::response::Html<String> {
+///     axum::response::Html(format!("<h1>{}</h1>", user.email))
+/// }
+/// ```
+///
+/// The handler keeps its extractors; the guard adds one in front of them.
+#[proc_macro_attribute]
+pub fn login_required(args: TokenStream, item: TokenStream) -> TokenStream {
+    guard::expand(guard::Requirement::Login, args.into(), item.into()).into()
+}
+
+/// As [`macro@login_required`], and an authenticated user who is not staff gets
+/// 403 with a JSON body.
+///
+/// ```ignore
+/// #[staff_required]
+/// async fn moderation_queue(user: CurrentUser<User>) -> String { … }
+/// ```
+#[proc_macro_attribute]
+pub fn staff_required(args: TokenStream, item: TokenStream) -> TokenStream {
+    guard::expand(guard::Requirement::Staff, args.into(), item.into()).into()
+}
+
+/// As [`macro@login_required`], and an authenticated user who is not a superuser
+/// gets 403 with a JSON body.
+///
+/// ```ignore
+/// #[superuser_required]
+/// async fn purge_cache() -> &'static str { "purged" }
+/// ```
+#[proc_macro_attribute]
+pub fn superuser_required(args: TokenStream, item: TokenStream) -> TokenStream {
+    guard::expand(guard::Requirement::Superuser, args.into(), item.into()).into()
 }

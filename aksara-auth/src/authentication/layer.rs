@@ -1,0 +1,285 @@
+//! [`AuthenticationLayer`]: runs the authenticators and records the result in the
+//! request's extensions for the extractors, guards and CSRF check.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use aksara::{ApiError, Db};
+use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tower::{Layer, Service};
+
+use super::extract::{AuthStatus, Resolved};
+use super::{Authenticator, DynAuthenticator, Outcome};
+use crate::AuthUser;
+
+/// A tower layer that authenticates each request with the configured
+/// [`Authenticator`]s, in order, and makes the result available to
+/// [`CurrentUser`](super::CurrentUser), [`MaybeUser`](super::MaybeUser),
+/// [`RequestUser`](super::RequestUser) and the guard macros.
+///
+/// It reads the database from the request ([`Aksara`](aksara::Aksara) adds it; on
+/// a plain `axum::Router` add `Extension(db)` outside this layer) unless given one
+/// with [`db`](Self::db). Session authentication also needs the
+/// [`SessionLayer`](crate::SessionLayer) to run before this layer.
+///
+/// ```
+/// use aksara_auth::prelude::*;
+/// use aksara_auth::session::MemoryStore;
+/// use axum::routing::get;
+///
+/// async fn me(user: CurrentUser<User>) -> String {
+///     user.email.clone()
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+/// let db = Db::connect("sqlite::memory:").await?;
+/// // Aksara applies layers in the order written: sessions first, then authentication.
+/// let app = Aksara::new(db)
+///     .layer(SessionLayer::new(MemoryStore::new()).secret_key([7; 64]))
+///     .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+///     .route("/me", get(me));
+/// # let _ = app.into_router();
+/// # Ok(()) }
+/// ```
+pub struct AuthenticationLayer<U> {
+    authenticators: Vec<Arc<dyn DynAuthenticator<U>>>,
+    db: Option<Db>,
+}
+
+impl<U> Clone for AuthenticationLayer<U> {
+    fn clone(&self) -> Self {
+        Self {
+            authenticators: self.authenticators.clone(),
+            db: self.db.clone(),
+        }
+    }
+}
+
+impl<U> fmt::Debug for AuthenticationLayer<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.authenticators.iter().map(|a| a.name()).collect();
+        f.debug_struct("AuthenticationLayer")
+            .field("authenticators", &names)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<U: AuthUser> Default for AuthenticationLayer<U> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<U: AuthUser> AuthenticationLayer<U> {
+    /// A layer with no authenticator yet: every request is anonymous until
+    /// [`with`](Self::with) adds one.
+    ///
+    /// ```
+    /// use aksara_auth::prelude::*;
+    /// let layer = AuthenticationLayer::<User>::new().with(SessionAuthentication);
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            authenticators: Vec::new(),
+            db: None,
+        }
+    }
+
+    /// Adds an authenticator, asked after those added before it.
+    ///
+    /// ```
+    /// use aksara_auth::prelude::*;
+    /// let layer = AuthenticationLayer::<User>::new().with(SessionAuthentication);
+    /// ```
+    #[must_use]
+    pub fn with(mut self, authenticator: impl Authenticator<U>) -> Self {
+        self.authenticators.push(Arc::new(authenticator));
+        self
+    }
+
+    /// Uses `db` instead of the one the request carries.
+    ///
+    /// ```
+    /// # use aksara_auth::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+    /// let db = Db::connect("sqlite::memory:").await?;
+    /// let layer = AuthenticationLayer::<User>::new().with(SessionAuthentication).db(db);
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn db(mut self, db: Db) -> Self {
+        self.db = Some(db);
+        self
+    }
+}
+
+impl<U: AuthUser, S> Layer<S> for AuthenticationLayer<U> {
+    type Service = AuthenticationService<U, S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        let challenges: Vec<&'static str> = self
+            .authenticators
+            .iter()
+            .filter_map(|a| a.challenge())
+            .collect();
+        AuthenticationService {
+            inner,
+            shared: Arc::new(Shared {
+                authenticators: self.authenticators.clone(),
+                db: self.db.clone(),
+                challenges: challenges.into(),
+            }),
+            user: PhantomData,
+        }
+    }
+}
+
+struct Shared<U> {
+    authenticators: Vec<Arc<dyn DynAuthenticator<U>>>,
+    db: Option<Db>,
+    challenges: Arc<[&'static str]>,
+}
+
+/// The service [`AuthenticationLayer`] wraps around the routes.
+///
+/// ```
+/// use aksara_auth::authentication::{AuthenticationLayer, AuthenticationService};
+/// use tower::Layer;
+/// let service: AuthenticationService<aksara_auth::User, _> = AuthenticationLayer::new()
+///     .layer(tower::service_fn(|_: http::Request<axum::body::Body>| async {
+///         Ok::<_, std::convert::Infallible>("hi")
+///     }));
+/// ```
+pub struct AuthenticationService<U, S> {
+    inner: S,
+    shared: Arc<Shared<U>>,
+    user: PhantomData<fn() -> U>,
+}
+
+impl<U, S: Clone> Clone for AuthenticationService<U, S> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            shared: Arc::clone(&self.shared),
+            user: PhantomData,
+        }
+    }
+}
+
+impl<U, S> fmt::Debug for AuthenticationService<U, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthenticationService")
+            .finish_non_exhaustive()
+    }
+}
+
+impl<U, S, B> Service<Request<B>> for AuthenticationService<U, S>
+where
+    U: AuthUser,
+    S: Service<Request<B>> + Clone + Send + 'static,
+    S::Response: IntoResponse,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        // The clone is not ready; the instance that was polled ready is the one used.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let shared = Arc::clone(&self.shared);
+        Box::pin(async move {
+            let (mut parts, body) = request.into_parts();
+            if let Err(response) = shared.resolve(&mut parts).await {
+                return Ok(response);
+            }
+            let response = inner.call(Request::from_parts(parts, body)).await?;
+            Ok(response.into_response())
+        })
+    }
+}
+
+impl<U: AuthUser> Shared<U> {
+    /// Asks each authenticator in turn and records the answer in `parts`; the
+    /// response to send instead when a credential was bad.
+    async fn resolve(&self, parts: &mut axum::http::request::Parts) -> Result<(), Response> {
+        let mut status = AuthStatus::anonymous(Arc::clone(&self.challenges));
+        if !self.authenticators.is_empty() {
+            let db = match self
+                .db
+                .clone()
+                .or_else(|| parts.extensions.get::<Db>().cloned())
+            {
+                Some(db) => db,
+                None => {
+                    tracing::error!(
+                        target: "aksara_auth::authentication",
+                        "AuthenticationLayer found no database: build the app with `Aksara::new(db)`, \
+                         add `Extension(db)` outside the layer, or call `AuthenticationLayer::db(db)`"
+                    );
+                    return Err(ApiError::internal().into_response());
+                }
+            };
+            for authenticator in &self.authenticators {
+                match authenticator.authenticate(parts, &db).await {
+                    Outcome::NoCredential => continue,
+                    Outcome::Authenticated(auth) => {
+                        status = AuthStatus::of(&auth, Arc::clone(&self.challenges));
+                        parts.extensions.insert(Resolved(Some(Arc::new(auth))));
+                        break;
+                    }
+                    Outcome::Failed(error) => {
+                        tracing::info!(
+                            target: "aksara_auth::authentication",
+                            backend = authenticator.name(),
+                            status = error.status().as_u16(),
+                            "credential refused"
+                        );
+                        return Err(self.with_challenges(error).into_response());
+                    }
+                }
+            }
+        }
+        if parts.extensions.get::<Resolved<U>>().is_none() {
+            parts.extensions.insert(Resolved::<U>(None));
+        }
+        parts.extensions.insert(status);
+        Ok(())
+    }
+
+    fn with_challenges(&self, error: ApiError) -> ApiError {
+        challenge(error, &self.challenges)
+    }
+}
+
+/// Adds the `WWW-Authenticate` challenges to a 401 that has none.
+pub(crate) fn challenge(mut error: ApiError, challenges: &[&'static str]) -> ApiError {
+    if error.status() != StatusCode::UNAUTHORIZED
+        || error.headers().contains_key(header::WWW_AUTHENTICATE)
+    {
+        return error;
+    }
+    let value = if challenges.is_empty() {
+        // RFC 9110 requires a challenge on every 401; without a header scheme
+        // configured (sessions only), name the cookie-based scheme.
+        "Session".to_owned()
+    } else {
+        challenges.join(", ")
+    };
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        error = error.with_header(header::WWW_AUTHENTICATE, value);
+    }
+    error
+}

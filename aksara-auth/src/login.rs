@@ -1,0 +1,205 @@
+//! Session login and logout, as Django's `login`, `logout`, `get_user` and
+//! `update_session_auth_hash`, and [`SessionAuthentication`], the authenticator
+//! that reads the session.
+//!
+//! The session stores the user's id and a *session auth hash*: a SHA-256 digest of
+//! the user's current password hash. Each request recomputes it from the loaded
+//! user; when the password changed since login the digests differ, the session is
+//! flushed and the request is anonymous, so changing a password ends every other
+//! session of that user. [`update_session_auth_hash`] keeps the session that made
+//! the change logged in.
+
+use aksara::{Db, Executor};
+use axum::http::request::Parts;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
+use uuid::Uuid;
+
+use crate::authentication::{Authentication, Authenticator, Outcome};
+use crate::session::{Session, SessionError};
+use crate::{AuthError, AuthUser, record_login};
+
+/// Session key of the logged-in user's id.
+const USER_ID_KEY: &str = "_auth_user_id";
+/// Session key of the session auth hash.
+const USER_HASH_KEY: &str = "_auth_user_hash";
+
+/// The digest of `user`'s password hash that ties a session to that password.
+fn session_auth_hash<U: AuthUser>(user: &U) -> String {
+    let mut digest = Sha256::new();
+    digest.update(b"aksara_auth.session_auth_hash\0");
+    digest.update(user.password_hash().as_encoded().as_bytes());
+    STANDARD_NO_PAD.encode(digest.finalize())
+}
+
+impl From<SessionError> for AuthError {
+    fn from(error: SessionError) -> Self {
+        Self::Session(error)
+    }
+}
+
+/// Logs `user` in on this session: a new session id (against session fixation;
+/// the data of an anonymous session is kept, that of another user's session is
+/// dropped), the user's id and session auth hash stored, and
+/// [`record_login`] called to update `last_login`.
+///
+/// Call it after [`authenticate`](crate::authenticate) succeeded.
+///
+/// # Errors
+/// [`AuthError`] when `last_login` cannot be written.
+///
+/// ```
+/// use aksara_auth::prelude::*;
+/// use aksara_auth::session::Session;
+///
+/// async fn sign_in(db: Db, session: Session, email: String, password: String) -> Result<bool, AuthError> {
+///     let Some(mut user) = authenticate::<User>(&db, &email, &password).await? else {
+///         return Ok(false);
+///     };
+///     login(&session, &db, &mut user).await?;
+///     Ok(true)
+/// }
+/// ```
+pub async fn login<U: AuthUser>(
+    session: &Session,
+    db: &(impl Executor + ?Sized),
+    user: &mut U,
+) -> Result<(), AuthError> {
+    let previous: Option<Uuid> = session.get(USER_ID_KEY).await.ok().flatten();
+    if previous.is_some_and(|id| id != user.id()) {
+        session.flush().await;
+    } else {
+        session.cycle_id().await;
+    }
+    session.insert(USER_ID_KEY, &user.id()).await?;
+    session
+        .insert(USER_HASH_KEY, &session_auth_hash(user))
+        .await?;
+    record_login(db, user).await?;
+    tracing::info!(target: "aksara_auth::login", user_id = %user.id(), "logged in");
+    Ok(())
+}
+
+/// Logs the session out: deletes it from the store and expires the cookie.
+/// Replaying the old cookie afterwards is an anonymous request.
+///
+/// ```
+/// use aksara_auth::prelude::*;
+/// use aksara_auth::session::Session;
+///
+/// async fn sign_out(session: Session) -> axum::http::StatusCode {
+///     logout(&session).await;
+///     axum::http::StatusCode::NO_CONTENT
+/// }
+/// ```
+pub async fn logout(session: &Session) {
+    session.flush().await;
+}
+
+/// The session's user: `Ok(None)` when nobody is logged in, the user is gone or
+/// inactive, or the password changed since login (then the session is flushed).
+///
+/// # Errors
+/// A database error.
+///
+/// ```
+/// use aksara_auth::prelude::*;
+/// use aksara_auth::session::Session;
+///
+/// async fn who(db: Db, session: Session) -> aksara::Result<String> {
+///     Ok(match get_user::<User>(&session, &db).await? {
+///         Some(user) => user.email,
+///         None => "anonymous".to_owned(),
+///     })
+/// }
+/// ```
+pub async fn get_user<U: AuthUser>(
+    session: &Session,
+    db: &(impl Executor + ?Sized),
+) -> aksara::Result<Option<U>> {
+    let Ok(Some(id)) = session.get::<Uuid>(USER_ID_KEY).await else {
+        return Ok(None);
+    };
+    let Some(user) = U::objects()
+        .filter(aksara::Column::<U, Uuid>::new(U::META.primary_key).eq(id))
+        .first(db)
+        .await?
+    else {
+        session.flush().await;
+        return Ok(None);
+    };
+    let stored: Option<String> = session.get(USER_HASH_KEY).await.ok().flatten();
+    let current = session_auth_hash(&user);
+    let matches =
+        stored.is_some_and(|stored| bool::from(stored.as_bytes().ct_eq(current.as_bytes())));
+    if !matches {
+        tracing::info!(target: "aksara_auth::login", user_id = %id, "session ended: the password changed since login");
+        session.flush().await;
+        return Ok(None);
+    }
+    Ok(user.is_active().then_some(user))
+}
+
+/// After a user changed their own password, keeps *this* session logged in
+/// (every other session of the user ends), as Django's `update_session_auth_hash`.
+///
+/// # Errors
+/// [`SessionError`] if the session cannot store the new digest.
+///
+/// ```
+/// use aksara_auth::prelude::*;
+/// use aksara_auth::session::Session;
+///
+/// async fn change_password(db: Db, session: Session, user: CurrentUser<User>, new: String) -> Result<(), AuthError> {
+///     let mut user = user.user().clone();
+///     user.set_password(&new).await?;
+///     user.save(&db).await?;
+///     update_session_auth_hash(&session, &user).await?;
+///     Ok(())
+/// }
+/// ```
+pub async fn update_session_auth_hash<U: AuthUser>(
+    session: &Session,
+    user: &U,
+) -> Result<(), SessionError> {
+    session.cycle_id().await;
+    session
+        .insert(USER_HASH_KEY, &session_auth_hash(user))
+        .await
+}
+
+/// Authenticates requests by the session cookie (after [`login`]). Needs the
+/// [`SessionLayer`](crate::SessionLayer) to run before the
+/// [`AuthenticationLayer`](crate::AuthenticationLayer).
+///
+/// ```
+/// use aksara_auth::prelude::*;
+/// let layer = AuthenticationLayer::<User>::new().with(SessionAuthentication);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SessionAuthentication;
+
+impl<U: AuthUser> Authenticator<U> for SessionAuthentication {
+    fn name(&self) -> &'static str {
+        "session"
+    }
+
+    async fn authenticate(&self, parts: &Parts, db: &Db) -> Outcome<U> {
+        let Some(session) = parts.extensions.get::<Session>() else {
+            tracing::error!(
+                target: "aksara_auth::authentication",
+                "SessionAuthentication found no session: add SessionLayer so that it runs before \
+                 AuthenticationLayer (on Aksara, `.layer(SessionLayer…)` first; on a plain axum \
+                 Router, after `.layer(AuthenticationLayer…)`)"
+            );
+            return Outcome::Failed(aksara::ApiError::internal());
+        };
+        match get_user::<U>(session, db).await {
+            Ok(Some(user)) => Outcome::Authenticated(Authentication::new(user, "session")),
+            Ok(None) => Outcome::NoCredential,
+            Err(error) => Outcome::from(error),
+        }
+    }
+}

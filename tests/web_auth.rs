@@ -1,0 +1,570 @@
+//! Login, logout and guarded handlers over real HTTP requests through an axum
+//! router: the session id changes at login, the old cookie is anonymous after
+//! logout, a password change ends the user's other sessions, the guards answer
+//! 401 / 403 / redirects with JSON bodies, `next` cannot become an open redirect,
+//! and a bad login gives the same answer for an unknown user and a wrong password.
+//! Sessions in memory and in the database on every configured backend.
+
+use aksara::ApiError;
+use aksara_auth::prelude::*;
+use aksara_auth::session::{DbSessionStore, SessionStore};
+use aksara_tests::databases;
+use axum::Json;
+use axum::body::Body;
+use axum::routing::{get, post};
+use http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde::Deserialize;
+use tower::ServiceExt;
+
+const SECRET: &[u8] = b"web auth test secret, at least thirty-two bytes long";
+const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Deserialize)]
+struct Credentials {
+    email: String,
+    password: String,
+}
+
+async fn login_view(
+    db: Db,
+    session: Session,
+    Json(credentials): Json<Credentials>,
+) -> Result<StatusCode, ApiError> {
+    let found = authenticate::<User>(&db, &credentials.email, &credentials.password)
+        .await
+        .map_err(|_| ApiError::internal())?;
+    let Some(mut user) = found else {
+        return Err(
+            ApiError::unauthorized("email or password is wrong").with_code("invalid_credentials")
+        );
+    };
+    login(&session, &db, &mut user)
+        .await
+        .map_err(|_| ApiError::internal())?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn logout_view(session: Session) -> StatusCode {
+    logout(&session).await;
+    StatusCode::NO_CONTENT
+}
+
+#[login_required]
+async fn profile(user: CurrentUser<User>) -> String {
+    user.email.clone()
+}
+
+#[staff_required]
+async fn staff_area(user: CurrentUser<User>) -> String {
+    format!("staff {}", user.email)
+}
+
+#[superuser_required]
+async fn root_area() -> &'static str {
+    "root"
+}
+
+#[login_required(redirect = "/login")]
+async fn dashboard(user: RequestUser<User>) -> String {
+    format!(
+        "dashboard of {}",
+        user.user().map_or("?", |u| u.email.as_str())
+    )
+}
+
+async fn whoami(MaybeUser(user): MaybeUser<User>) -> String {
+    user.map_or_else(|| "anonymous".to_owned(), |user| user.email.clone())
+}
+
+async fn remember(session: Session) -> StatusCode {
+    session.insert("theme", "dark").await.unwrap();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct NewPassword {
+    password: String,
+}
+
+#[login_required]
+async fn change_password(
+    db: Db,
+    session: Session,
+    user: CurrentUser<User>,
+    Json(body): Json<NewPassword>,
+) -> Result<StatusCode, ApiError> {
+    let mut user = user.user().clone();
+    user.set_password(&body.password)
+        .await
+        .map_err(|_| ApiError::internal())?;
+    user.save(&db).await?;
+    update_session_auth_hash(&session, &user)
+        .await
+        .map_err(|_| ApiError::internal())?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn app(db: Db, store: impl SessionStore) -> axum::Router {
+    Aksara::new(db)
+        .layer(SessionLayer::new(store).secret_key(SECRET).secure(false))
+        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+        .route("/login", post(login_view))
+        .route("/logout", post(logout_view))
+        .route("/profile", get(profile))
+        .route("/staff", get(staff_area))
+        .route("/root", get(root_area))
+        .route("/dashboard", get(dashboard))
+        .route("/whoami", get(whoami))
+        .route("/remember", post(remember))
+        .route("/password", post(change_password))
+        .into_router()
+}
+
+/// One client: the app and the cookie it holds.
+struct Client {
+    app: axum::Router,
+    cookie: Option<String>,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: http::HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+}
+
+impl Client {
+    fn new(app: &axum::Router) -> Self {
+        Self {
+            app: app.clone(),
+            cookie: None,
+        }
+    }
+
+    async fn send(&mut self, method: &str, path: &str, json: Option<serde_json::Value>) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let body = match json {
+            Some(json) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        let response = self
+            .app
+            .clone()
+            .oneshot(request.body(body).unwrap())
+            .await
+            .unwrap();
+        if let Some(set) = response.headers().get(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap().to_owned();
+            let expired = set.to_str().unwrap().contains("Max-Age=0");
+            self.cookie = (!expired).then_some(pair);
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    async fn login(&mut self, email: &str, password: &str) -> Reply {
+        self.send(
+            "POST",
+            "/login",
+            Some(serde_json::json!({"email": email, "password": password})),
+        )
+        .await
+    }
+}
+
+async fn create_user(db: &Db, email: &str) -> User {
+    User::objects()
+        .create()
+        .email(email)
+        .password(PASSWORD)
+        .exec(db)
+        .await
+        .unwrap()
+}
+
+/// Every test runs on memory sessions and on the database store of each backend.
+async fn each_setup(test: impl AsyncFn(&str, Db, axum::Router)) {
+    for test_db in databases().await {
+        test_db.db.migrate().await.unwrap();
+        let memory = app(test_db.db.clone(), MemoryStore::new());
+        test(
+            &format!("{} + memory sessions", test_db.label),
+            test_db.db.clone(),
+            memory,
+        )
+        .await;
+        // A fresh user table per run: the database store run gets its own emails.
+        User::objects().delete(&test_db.db).await.unwrap();
+        let stored = app(test_db.db.clone(), DbSessionStore::new(test_db.db.clone()));
+        test(
+            &format!("{} + db sessions", test_db.label),
+            test_db.db.clone(),
+            stored,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn anonymous_requests_get_401_json_with_a_challenge() {
+    each_setup(async |label, _db, app| {
+        let mut client = Client::new(&app);
+        let reply = client.send("GET", "/profile", None).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{label}");
+        assert!(
+            reply.headers.contains_key(header::WWW_AUTHENTICATE),
+            "{label}"
+        );
+        assert_eq!(
+            reply.json()["error"]["code"],
+            "not_authenticated",
+            "{label}"
+        );
+        assert_eq!(
+            client.send("GET", "/whoami", None).await.body,
+            "anonymous",
+            "{label}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_user_and_wrong_password_get_the_same_answer() {
+    each_setup(async |label, db, app| {
+        create_user(&db, "jane@example.com").await;
+        let mut client = Client::new(&app);
+        let wrong = client.login("jane@example.com", "not the password").await;
+        let unknown = client.login("nobody@example.com", PASSWORD).await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{label}");
+        assert_eq!(
+            (wrong.status, wrong.body.clone()),
+            (unknown.status, unknown.body),
+            "{label}"
+        );
+        assert!(
+            client.cookie.is_none(),
+            "{label}: a failed login starts no session"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn login_cycles_the_session_id_and_logout_ends_the_session() {
+    each_setup(async |label, db, app| {
+        let jane = create_user(&db, "jane@example.com").await;
+        let mut client = Client::new(&app);
+        assert_eq!(
+            client.send("POST", "/remember", None).await.status,
+            StatusCode::NO_CONTENT
+        );
+        let anonymous_cookie = client.cookie.clone().expect("an anonymous session");
+
+        let reply = client.login(" Jane@EXAMPLE.com", PASSWORD).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NO_CONTENT,
+            "{label}: {}",
+            reply.body
+        );
+        let logged_in_cookie = client.cookie.clone().expect("a session cookie after login");
+        assert_ne!(
+            anonymous_cookie, logged_in_cookie,
+            "{label}: the session id must change at login"
+        );
+        let profile = client.send("GET", "/profile", None).await;
+        assert_eq!(
+            (profile.status, profile.body.as_str()),
+            (StatusCode::OK, "jane@example.com"),
+            "{label}"
+        );
+
+        // The pre-login cookie does not carry the login.
+        let mut fixated = Client::new(&app);
+        fixated.cookie = Some(anonymous_cookie);
+        assert_eq!(
+            fixated.send("GET", "/profile", None).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{label}"
+        );
+
+        let stored = User::objects()
+            .get(&db, User::ID.eq(jane.id))
+            .await
+            .unwrap();
+        assert!(
+            stored.last_login.is_some(),
+            "{label}: login records last_login"
+        );
+
+        let reply = client.send("POST", "/logout", None).await;
+        assert_eq!(reply.status, StatusCode::NO_CONTENT, "{label}");
+        let set_cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
+        assert!(
+            set_cookie.contains("Max-Age=0"),
+            "{label}: logout expires the cookie: {set_cookie}"
+        );
+        let mut replay = Client::new(&app);
+        replay.cookie = Some(logged_in_cookie);
+        assert_eq!(
+            replay.send("GET", "/profile", None).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{label}"
+        );
+        assert_eq!(
+            replay.send("GET", "/whoami", None).await.body,
+            "anonymous",
+            "{label}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_password_change_ends_the_other_sessions_only() {
+    each_setup(async |label, db, app| {
+        create_user(&db, "jane@example.com").await;
+        let mut laptop = Client::new(&app);
+        let mut phone = Client::new(&app);
+        assert_eq!(
+            laptop.login("jane@example.com", PASSWORD).await.status,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            phone.login("jane@example.com", PASSWORD).await.status,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            phone.send("GET", "/profile", None).await.status,
+            StatusCode::OK,
+            "{label}"
+        );
+
+        let reply = laptop
+            .send(
+                "POST",
+                "/password",
+                Some(serde_json::json!({"password": "a brand new passphrase"})),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NO_CONTENT,
+            "{label}: {}",
+            reply.body
+        );
+        assert_eq!(
+            laptop.send("GET", "/profile", None).await.status,
+            StatusCode::OK,
+            "{label}: this session stays"
+        );
+        assert_eq!(
+            phone.send("GET", "/profile", None).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{label}: other sessions end"
+        );
+        assert_eq!(
+            phone
+                .login("jane@example.com", "a brand new passphrase")
+                .await
+                .status,
+            StatusCode::NO_CONTENT
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn staff_and_superuser_guards_answer_403_to_users_without_the_flag() {
+    each_setup(async |label, db, app| {
+        create_user(&db, "user@example.com").await;
+        let mut staff = create_user(&db, "staff@example.com").await;
+        staff.is_staff = true;
+        staff.save(&db).await.unwrap();
+        let mut root = create_user(&db, "root@example.com").await;
+        root.is_staff = true;
+        root.is_superuser = true;
+        root.save(&db).await.unwrap();
+
+        let mut anonymous = Client::new(&app);
+        assert_eq!(
+            anonymous.send("GET", "/staff", None).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{label}"
+        );
+        assert_eq!(
+            anonymous.send("GET", "/root", None).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{label}"
+        );
+
+        for (email, staff_status, root_status) in [
+            (
+                "user@example.com",
+                StatusCode::FORBIDDEN,
+                StatusCode::FORBIDDEN,
+            ),
+            ("staff@example.com", StatusCode::OK, StatusCode::FORBIDDEN),
+            ("root@example.com", StatusCode::OK, StatusCode::OK),
+        ] {
+            let mut client = Client::new(&app);
+            assert_eq!(
+                client.login(email, PASSWORD).await.status,
+                StatusCode::NO_CONTENT
+            );
+            let reply = client.send("GET", "/staff", None).await;
+            assert_eq!(reply.status, staff_status, "{label}: {email} on /staff");
+            if reply.status == StatusCode::FORBIDDEN {
+                assert_eq!(
+                    reply.json()["error"]["code"],
+                    "permission_denied",
+                    "{label}"
+                );
+            }
+            assert_eq!(
+                client.send("GET", "/root", None).await.status,
+                root_status,
+                "{label}: {email} on /root"
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn redirect_guards_send_anonymous_visitors_to_login_with_a_safe_next() {
+    each_setup(async |label, db, app| {
+        let mut client = Client::new(&app);
+        let reply = client.send("GET", "/dashboard?tab=2", None).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{label}");
+        assert_eq!(
+            reply.headers[header::LOCATION],
+            "/login?next=%2Fdashboard%3Ftab%3D2",
+            "{label}"
+        );
+
+        create_user(&db, "jane@example.com").await;
+        assert_eq!(
+            client.login("jane@example.com", PASSWORD).await.status,
+            StatusCode::NO_CONTENT
+        );
+        let reply = client.send("GET", "/dashboard", None).await;
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (StatusCode::OK, "dashboard of jane@example.com"),
+            "{label}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_scheme_relative_request_path_never_becomes_next() {
+    // axum routes `//evil.example/dashboard` nowhere, so guard a fallback to see
+    // what `next` the guard would build for such a path.
+    #[login_required(redirect = "/login")]
+    async fn anything() -> &'static str {
+        "unreachable"
+    }
+    for test_db in databases().await {
+        let app = Aksara::new(test_db.db.clone())
+            .layer(
+                SessionLayer::new(MemoryStore::new())
+                    .secret_key(SECRET)
+                    .secure(false),
+            )
+            .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+            .fallback(anything)
+            .into_router();
+        for path in ["//evil.example/x", "/\\evil.example"] {
+            let reply = Client::new(&app).send("GET", path, None).await;
+            assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", test_db.label);
+            assert_eq!(reply.headers[header::LOCATION], "/login?next=%2F", "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn handlers_without_the_layer_get_a_500_that_names_it() {
+    let app = axum::Router::new().route("/profile", get(profile));
+    let response = app
+        .oneshot(Request::get("/profile").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn the_layer_works_on_a_plain_axum_router() {
+    for test_db in databases().await {
+        test_db.db.migrate().await.unwrap();
+        create_user(&test_db.db, "jane@example.com").await;
+        // On a plain Router the last `.layer` runs first: database, then sessions,
+        // then authentication.
+        let app = axum::Router::new()
+            .route("/login", post(login_view))
+            .route("/profile", get(profile))
+            .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+            .layer(
+                SessionLayer::new(MemoryStore::new())
+                    .secret_key(SECRET)
+                    .secure(false),
+            )
+            .layer(axum::Extension(test_db.db.clone()));
+        let mut client = Client::new(&app);
+        assert_eq!(
+            client.send("GET", "/profile", None).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            client.login("jane@example.com", PASSWORD).await.status,
+            StatusCode::NO_CONTENT
+        );
+        let reply = client.send("GET", "/profile", None).await;
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (StatusCode::OK, "jane@example.com"),
+            "{}",
+            test_db.label
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_inactive_user_is_anonymous_on_the_next_request() {
+    each_setup(async |label, db, app| {
+        let mut jane = create_user(&db, "jane@example.com").await;
+        let mut client = Client::new(&app);
+        assert_eq!(
+            client.login("jane@example.com", PASSWORD).await.status,
+            StatusCode::NO_CONTENT
+        );
+        jane.is_active = false;
+        jane.save(&db).await.unwrap();
+        assert_eq!(
+            client.send("GET", "/profile", None).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{label}"
+        );
+    })
+    .await;
+}
