@@ -4,7 +4,7 @@
 //! passwords as argon2id hashes computed off the async runtime, and check
 //! credentials with [`authenticate`].
 //!
-//! ```
+//! ```standalone_crate
 //! use aksara_auth::prelude::*;
 //!
 //! #[auth_user]
@@ -22,7 +22,7 @@
 //! db.migrate().await?;
 //! let member = Member::objects().create()
 //!     .email("jane@example.com")
-//!     .password("securepassword123")   // hashed before insert, on the blocking pool
+//!     .password("securepassword123")   // hashed before insert, off the async runtime
 //!     .name("Jane")
 //!     .exec(&db).await?;
 //! assert!(member.check_password("securepassword123").await);
@@ -35,14 +35,21 @@
 extern crate self as aksara_auth;
 
 mod authenticate;
+pub mod authentication;
+pub mod guard;
+mod login;
 pub mod password;
+pub mod session;
 mod user;
 
 #[doc(hidden)]
 pub mod __private;
 
 pub use authenticate::{AuthError, authenticate, record_login};
+pub use authentication::{AuthenticationLayer, Authenticator, CurrentUser, MaybeUser, RequestUser};
+pub use login::{SessionAuthentication, get_user, login, logout, update_session_auth_hash};
 pub use password::{PasswordHash, PasswordHasher, check_password, hash_password};
+pub use session::{DbSessionStore, MemoryStore, Session, SessionLayer, SessionStore};
 pub use user::{
     AuthUser, USER_SLOT, install_password_validators, normalize_email, user_model,
     validate_password,
@@ -50,6 +57,7 @@ pub use user::{
 
 /// `#[auth_user]`: turns a struct into the application's user model. See the README.
 pub use aksara_macros::auth_user;
+pub use aksara_macros::{login_required, staff_required, superuser_required};
 
 /// The built-in user model, for applications that need no field of their own. It
 /// is migrated only when the application declares no `#[auth_user]` model of its own.
@@ -66,8 +74,12 @@ pub struct User {}
 /// What a module that declares users or authenticates needs:
 /// `use aksara_auth::prelude::*;` (it includes `aksara::prelude`).
 pub mod prelude {
+    pub use crate::session::{MemoryStore, Session, SessionLayer};
     pub use crate::{
-        AuthUser, PasswordHash, User, auth_user, authenticate, record_login, validate_password,
+        AuthError, AuthUser, AuthenticationLayer, CurrentUser, MaybeUser, PasswordHash,
+        RequestUser, SessionAuthentication, User, auth_user, authenticate, get_user, login,
+        logout, login_required, record_login, staff_required, superuser_required,
+        update_session_auth_hash, validate_password,
     };
     pub use aksara::prelude::*;
 }

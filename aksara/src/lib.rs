@@ -49,6 +49,13 @@
 //! # }
 //! ```
 //!
+//! For the web, [`Aksara`] builds the application over an `axum::Router` — the
+//! database reachable from every handler, JSON errors ([`ApiError`]), graceful
+//! shutdown — and [`Settings`] loads typed settings from `AKSARA_*` environment
+//! variables and `aksara.toml`: see the [`web`] and [`settings`] modules. The web
+//! part is the default `web` cargo feature; `default-features = false` leaves the
+//! model runtime without axum.
+//!
 //! The guide in the repository's README covers every feature; the modules below
 //! document each piece.
 
@@ -61,7 +68,10 @@ mod field;
 mod migrate;
 mod model;
 mod query;
+pub mod settings;
 mod value;
+#[cfg(feature = "web")]
+pub mod web;
 
 #[doc(hidden)]
 pub mod __private;
@@ -74,20 +84,28 @@ pub use model::{
     SlotRegistration, registered_models, slot_model,
 };
 pub use query::{Assignment, Column, Filter, Manager, Order, QuerySet, TextColumn};
+pub use settings::{SecretKey, Settings, SettingsError};
 pub use value::{Deferred, DeferredValue, SqlType, Value};
+#[cfg(feature = "web")]
+pub use web::{Aksara, ApiError, ServeError};
 
 /// `#[derive(Model)]`: see the crate documentation and the README for every option.
 pub use aksara_macros::Model;
 
+/// The axum this crate builds on, so handlers and the app agree on one version.
+#[cfg(feature = "web")]
+pub use axum;
 pub use chrono;
 pub use uuid;
 
 /// Everything a module that declares or queries models needs:
 /// `use aksara::prelude::*;`.
 pub mod prelude {
+    #[cfg(feature = "web")]
+    pub use crate::{Aksara, ApiError};
     pub use crate::{
         Backend, Column, Db, Error, Executor, Filter, ForeignKey, Json, Model, ModelInstance,
-        QuerySet, Transaction, Value,
+        QuerySet, Settings, Transaction, Value,
     };
     pub use chrono::{DateTime, NaiveDate, Utc};
     pub use uuid::Uuid;

@@ -2,8 +2,8 @@
 //! recorded in the [`Ctxt`].
 
 use proc_macro2::{Span, TokenStream};
-use syn::LitStr;
 use syn::meta::ParseNestedMeta;
+use syn::{Expr, Lit, LitStr, Token};
 
 use crate::diagnostics::{Ctxt, unknown_key_message};
 
@@ -41,7 +41,7 @@ impl Options {
                         KEYS,
                     ),
                 );
-                return Ok(());
+                return skip_value(&meta);
             };
             match key.as_str() {
                 // #[auth_user(login_field = "email" | "username")]
@@ -57,15 +57,8 @@ impl Options {
                             .get_ident()
                             .map_or_else(Span::call_site, syn::Ident::span),
                     );
-                    let value: LitStr = match meta.value().and_then(|value| value.parse()) {
-                        Ok(lit) => lit,
-                        Err(_) => {
-                            cx.error_spanned_by(
-                                &meta.path,
-                                "`login_field` takes a string literal, as in `login_field = \"username\"`",
-                            );
-                            return Ok(());
-                        }
+                    let Some(value) = login_field_value(cx, &meta)? else {
+                        return Ok(());
                     };
                     match value.value().as_str() {
                         "email" => options.login_field = LoginField::Email,
@@ -78,10 +71,13 @@ impl Options {
                 }
                 // #[auth_user(__builtin)]: only `aksara_auth::User` writes this.
                 "__builtin" => options.builtin = true,
-                _ => cx.error_spanned_by(
-                    &meta.path,
-                    unknown_key_message("`auth_user` option", &key, KEYS),
-                ),
+                _ => {
+                    cx.error_spanned_by(
+                        &meta.path,
+                        unknown_key_message("`auth_user` option", &key, KEYS),
+                    );
+                    skip_value(&meta)?;
+                }
             }
             Ok(())
         });
@@ -90,4 +86,42 @@ impl Options {
         }
         options
     }
+}
+
+/// The string literal after `login_field =`; anything else is recorded, spanned at
+/// the value (or at the key when the `=` is missing), and consumed so that the
+/// following options are still parsed.
+fn login_field_value(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<LitStr>> {
+    const EXAMPLE: &str = "`login_field = \"username\"` (or \"email\", the default)";
+    if !meta.input.peek(Token![=]) {
+        cx.error_spanned_by(
+            &meta.path,
+            format!("`login_field` needs a value: write {EXAMPLE}"),
+        );
+        skip_value(meta)?;
+        return Ok(None);
+    }
+    match meta.value()?.parse::<Expr>()? {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Ok(Some(lit)),
+        other => {
+            cx.error_spanned_by(
+                &other,
+                format!("`login_field` takes a string literal: write {EXAMPLE}"),
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// Consumes `= value` or `(…)` after a key that is being rejected, so that the
+/// following keys are still parsed and no "expected `,`" error follows.
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        meta.value()?.parse::<Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        meta.input.parse::<proc_macro2::Group>()?;
+    }
+    Ok(())
 }

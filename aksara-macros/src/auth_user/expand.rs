@@ -100,6 +100,7 @@ fn without_model_derive(attrs: &[Attribute]) -> Vec<Attribute> {
 
 /// Text fields of the user's own whose values a password must not resemble.
 const SIMILARITY_FIELDS: &[&str] = &[
+    "username",
     "name",
     "first_name",
     "last_name",

@@ -25,7 +25,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             return [err.to_compile_error(), item].into_iter().collect();
         }
     };
-    let user = validate::check(&cx, &item);
+    let user = validate::check(&cx, &options, &item);
     match (cx.check(), user) {
         (Ok(()), Some(user)) => expand::user_model(&options, &user),
         (Err(errors), Some(user)) => {

@@ -4,13 +4,13 @@
 
 use syn::{Fields, Item, ItemStruct};
 
+use super::attrs::{LoginField, Options};
 use crate::diagnostics::Ctxt;
 
-/// Fields `#[auth_user]` adds (plus `username` with `login_field = "username"`).
+/// Fields `#[auth_user]` always adds.
 pub(crate) const INJECTED: &[&str] = &[
     "id",
     "email",
-    "username",
     "password",
     "is_active",
     "is_staff",
@@ -20,13 +20,20 @@ pub(crate) const INJECTED: &[&str] = &[
     "last_login",
 ];
 
+/// Whether `#[auth_user]` adds a field of this name: the [`INJECTED`] ones, and
+/// `username` with `login_field = "username"` (otherwise the struct may have its
+/// own `username`).
+fn is_injected(options: &Options, name: &str) -> bool {
+    INJECTED.contains(&name) || (name == "username" && options.login_field == LoginField::Username)
+}
+
 /// The struct to extend, when it is one; errors for everything wrong with it.
-pub(crate) fn check(cx: &Ctxt, item: &Item) -> Option<ItemStruct> {
+pub(crate) fn check(cx: &Ctxt, options: &Options, item: &Item) -> Option<ItemStruct> {
     let item = match item {
         Item::Struct(item) => item,
         Item::Enum(item) => {
             cx.error_spanned_by(
-                &item.enum_token,
+                item.enum_token,
                 "`#[auth_user]` goes on a struct with named fields, not an enum",
             );
             return None;
@@ -53,16 +60,22 @@ pub(crate) fn check(cx: &Ctxt, item: &Item) -> Option<ItemStruct> {
             return None;
         }
     }
-    if let Some(param) = item.generics.params.first() {
+    // A generic struct is re-emitted as written (no model derived), so the one
+    // error is not followed by `derive(Model)`'s and rustc's about the same `<T>`.
+    let generic = item.generics.params.first().inspect(|param| {
         cx.error_spanned_by(param, "`#[auth_user]` does not support generic structs: a user model has concrete field types");
-    }
+    });
     for field in &item.fields {
         let Some(ident) = &field.ident else { continue };
         let name = ident.to_string();
-        if INJECTED.contains(&name.as_str()) {
+        if is_injected(options, &name) {
             cx.error_spanned_by(
                 ident,
-                format!("`{name}` is provided by `#[auth_user]`: remove this field (the injected one is `pub`)"),
+                if name == "username" {
+                    "`username` is provided by `#[auth_user(login_field = \"username\")]`: remove this field (the injected one is `pub`, unique and at most 150 characters)".to_owned()
+                } else {
+                    format!("`{name}` is provided by `#[auth_user]`: remove this field (the injected one is `pub`)")
+                },
             );
         }
     }
@@ -85,5 +98,22 @@ pub(crate) fn check(cx: &Ctxt, item: &Item) -> Option<ItemStruct> {
             Ok(())
         });
     }
-    Some(item.clone())
+    if generic.is_some() {
+        return None;
+    }
+    // The expansion leaves out the redeclared fields, so each gives one error
+    // instead of a cascade of duplicate fields, columns and methods.
+    let mut item = item.clone();
+    if let Fields::Named(named) = &mut item.fields {
+        named.named = std::mem::take(&mut named.named)
+            .into_pairs()
+            .filter(|pair| {
+                pair.value()
+                    .ident
+                    .as_ref()
+                    .is_none_or(|ident| !is_injected(options, &ident.to_string()))
+            })
+            .collect();
+    }
+    Some(item)
 }

@@ -1,0 +1,294 @@
+//! The session cookie: reading and verifying it from the `Cookie` header, and
+//! writing the signed `Set-Cookie` (or its removal).
+//!
+//! The value is the random id signed with HMAC-SHA256 by the `cookie` crate's
+//! `SignedJar`. The signing key is derived from the application's secret with a
+//! purpose label (SHA-256 of label and secret, then the crate's HKDF), so the same
+//! secret can sign other cookies without a value of one verifying as another.
+
+use chrono::{DateTime, Duration, Utc};
+use cookie::{Cookie, CookieJar, Key, SameSite};
+use http::{HeaderMap, HeaderValue, header};
+use sha2::{Digest, Sha256};
+
+use super::error::SessionConfigError;
+use super::id::SessionId;
+
+/// Separates the session's signing key from other uses of the same secret.
+const KEY_PURPOSE: &[u8] = b"aksara-auth session cookie v1\0";
+
+/// What the request's `Cookie` header says about the session.
+#[derive(Debug)]
+pub(crate) enum CookieRead {
+    /// No session cookie.
+    Absent,
+    /// A session cookie that does not verify or has no id's shape.
+    Invalid,
+    /// A verified id.
+    Valid(SessionId),
+}
+
+/// How the session cookie is written.
+#[derive(Clone)]
+pub(crate) struct CookieSettings {
+    pub(crate) name: String,
+    pub(crate) key: Key,
+    pub(crate) path: String,
+    pub(crate) domain: Option<String>,
+    pub(crate) secure: bool,
+    pub(crate) same_site: SameSite,
+    pub(crate) max_age: Option<Duration>,
+}
+
+impl std::fmt::Debug for CookieSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CookieSettings")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .field("domain", &self.domain)
+            .field("secure", &self.secure)
+            .field("same_site", &self.same_site)
+            .field("max_age", &self.max_age)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CookieSettings {
+    /// Defaults: `session`, a random key, `Path=/`, `Secure`, `SameSite=Lax`,
+    /// two weeks.
+    pub(crate) fn new(key: Key) -> Self {
+        Self {
+            name: "session".into(),
+            key,
+            path: "/".into(),
+            domain: None,
+            secure: true,
+            same_site: SameSite::Lax,
+            max_age: Some(Duration::weeks(2)),
+        }
+    }
+
+    /// The session id the request's cookies carry, if any verifies. When several
+    /// cookies have the name (set for different paths), the first valid one wins.
+    pub(crate) fn read(&self, headers: &HeaderMap) -> CookieRead {
+        let mut seen = false;
+        for header_value in headers.get_all(header::COOKIE) {
+            let Ok(text) = header_value.to_str() else {
+                continue;
+            };
+            for parsed in Cookie::split_parse(text).flatten() {
+                if parsed.name() != self.name {
+                    continue;
+                }
+                seen = true;
+                let candidate = Cookie::new(self.name.clone(), parsed.value().to_owned());
+                let verified = CookieJar::new().signed(&self.key).verify(candidate);
+                if let Some(id) = verified.and_then(|cookie| SessionId::parse(cookie.value())) {
+                    return CookieRead::Valid(id);
+                }
+            }
+        }
+        if seen {
+            CookieRead::Invalid
+        } else {
+            CookieRead::Absent
+        }
+    }
+
+    /// `Set-Cookie` carrying `id`, kept by the browser for the configured max age,
+    /// never past `ends_at` (the absolute deadline).
+    pub(crate) fn set_cookie(
+        &self,
+        id: &SessionId,
+        now: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+    ) -> Option<HeaderValue> {
+        let mut builder = self.builder(id.cookie_value().to_owned());
+        if let Some(max_age) = self.max_age {
+            let seconds = max_age.min(ends_at - now).num_seconds().max(1);
+            builder = builder.max_age(cookie::time::Duration::seconds(seconds));
+        }
+        let mut jar = CookieJar::new();
+        jar.signed_mut(&self.key).add(builder.build());
+        let signed = jar.get(&self.name)?;
+        header_value(&signed.to_string())
+    }
+
+    /// `Set-Cookie` that makes the browser drop the cookie.
+    pub(crate) fn removal(&self) -> Option<HeaderValue> {
+        let cookie = self.builder(String::new()).removal().build();
+        header_value(&cookie.to_string())
+    }
+
+    fn builder(&self, value: String) -> cookie::CookieBuilder<'static> {
+        let mut builder = Cookie::build((self.name.clone(), value))
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(self.same_site)
+            .path(self.path.clone());
+        if let Some(domain) = &self.domain {
+            builder = builder.domain(domain.clone());
+        }
+        builder
+    }
+}
+
+fn header_value(text: &str) -> Option<HeaderValue> {
+    match HeaderValue::from_str(text) {
+        Ok(value) => Some(value),
+        Err(_) => {
+            tracing::error!(target: "aksara_auth::session", "the session cookie is not a valid header value; check the cookie name, path and domain");
+            None
+        }
+    }
+}
+
+/// The signing key for a secret of at least 32 bytes.
+pub(crate) fn derive_key(secret: &[u8]) -> Result<Key, SessionConfigError> {
+    if secret.len() < 32 {
+        return Err(SessionConfigError::SecretKeyTooShort {
+            length: secret.len(),
+        });
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(KEY_PURPOSE);
+    hasher.update(secret);
+    Ok(Key::derive_from(&hasher.finalize()))
+}
+
+/// A random signing key (sessions then do not survive a restart).
+pub(crate) fn random_key() -> Key {
+    let mut bytes = [0_u8; 64];
+    getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
+    Key::from(&bytes)
+}
+
+/// Whether `text` can be a cookie attribute value (`Path`, `Domain`).
+pub(crate) fn is_attribute_value(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_graphic() && b != b';')
+}
+
+/// Whether `text` can be a cookie name (an HTTP token).
+pub(crate) fn is_cookie_name(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> CookieSettings {
+        CookieSettings::new(derive_key(&[7; 32]).unwrap())
+    }
+
+    fn request_with(cookie: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_str(cookie).unwrap());
+        headers
+    }
+
+    fn pair(set_cookie: &HeaderValue) -> String {
+        set_cookie
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn a_signed_cookie_reads_back_and_a_tampered_one_does_not() {
+        let settings = settings();
+        let id = SessionId::generate();
+        let now = Utc::now();
+        let set = settings
+            .set_cookie(&id, now, now + Duration::days(30))
+            .unwrap();
+        let text = set.to_str().unwrap();
+        for attribute in [
+            "HttpOnly",
+            "SameSite=Lax",
+            "Secure",
+            "Path=/",
+            "Max-Age=1209600",
+        ] {
+            assert!(text.contains(attribute), "{attribute} in {text}");
+        }
+        let sent = pair(&set);
+        let CookieRead::Valid(read) = settings.read(&request_with(&format!("other=1; {sent}")))
+        else {
+            panic!("valid cookie refused")
+        };
+        assert_eq!(read, id);
+
+        let mut tampered = sent.clone().into_bytes();
+        let last = tampered.len() - 1;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).unwrap();
+        assert!(matches!(
+            settings.read(&request_with(&tampered)),
+            CookieRead::Invalid
+        ));
+        assert!(matches!(
+            settings.read(&HeaderMap::new()),
+            CookieRead::Absent
+        ));
+        let unsigned = format!("session={}", id.cookie_value());
+        assert!(matches!(
+            settings.read(&request_with(&unsigned)),
+            CookieRead::Invalid
+        ));
+    }
+
+    #[test]
+    fn another_secret_does_not_verify() {
+        let id = SessionId::generate();
+        let now = Utc::now();
+        let set = settings()
+            .set_cookie(&id, now, now + Duration::days(1))
+            .unwrap();
+        let other = CookieSettings::new(derive_key(&[8; 32]).unwrap());
+        assert!(matches!(
+            other.read(&request_with(&pair(&set))),
+            CookieRead::Invalid
+        ));
+    }
+
+    #[test]
+    fn max_age_never_passes_the_absolute_deadline() {
+        let now = Utc::now();
+        let set = settings()
+            .set_cookie(&SessionId::generate(), now, now + Duration::seconds(90))
+            .unwrap();
+        assert!(set.to_str().unwrap().contains("Max-Age=90"));
+    }
+
+    #[test]
+    fn removal_expires_the_cookie() {
+        let removal = settings().removal().unwrap();
+        let text = removal.to_str().unwrap();
+        assert!(text.starts_with("session=;"), "{text}");
+        assert!(text.contains("Max-Age=0"), "{text}");
+        assert!(text.contains("Path=/"), "{text}");
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        assert!(matches!(
+            derive_key(&[1; 31]),
+            Err(SessionConfigError::SecretKeyTooShort { length: 31 })
+        ));
+        assert!(derive_key(&[1; 32]).is_ok());
+    }
+
+    #[test]
+    fn names_and_attributes_are_checked() {
+        assert!(is_cookie_name("__Host-session"));
+        assert!(!is_cookie_name("a b") && !is_cookie_name("a;b") && !is_cookie_name(""));
+        assert!(is_attribute_value("/app") && !is_attribute_value("/a;b"));
+    }
+}

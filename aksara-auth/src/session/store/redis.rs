@@ -1,0 +1,267 @@
+//! [`RedisStore`]: sessions in Redis (feature `redis`), for apps served by several
+//! processes or machines.
+//!
+//! Each session is one hash, `<prefix><key>`: a field `d:<name>` per value (its
+//! JSON text) and `m:created`, `m:seen`, `m:expires` (milliseconds since the
+//! epoch). The hash expires by itself (`PEXPIREAT`), so there is nothing to purge.
+//! A save runs as one Lua script: if the hash still exists, `HSET` the set keys,
+//! `HDEL` the removed ones and move the expiry; concurrent requests writing
+//! different keys therefore merge, and a session deleted meanwhile is not
+//! brought back by a late write.
+
+use std::sync::{Arc, LazyLock};
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Utc};
+use redis::Script;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use serde_json::{Map, Value};
+
+use super::{SessionChange, SessionRecord, SessionStore, SessionUpdate, StoreFuture};
+use crate::session::SessionKey;
+use crate::session::error::SessionStoreError;
+
+const CREATED: &str = "m:created";
+const SEEN: &str = "m:seen";
+const EXPIRES: &str = "m:expires";
+const DATA_PREFIX: &str = "d:";
+
+/// KEYS[1] = the hash; ARGV = expiry (ms), n, then n field/value pairs, then the
+/// fields to delete.
+static SAVE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local sets = tonumber(ARGV[2])
+if sets > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 3, 2 + 2 * sets)) end
+local first_removed = 3 + 2 * sets
+if #ARGV >= first_removed then redis.call('HDEL', KEYS[1], unpack(ARGV, first_removed, #ARGV)) end
+redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+return 1
+",
+    )
+});
+
+/// KEYS[1] = the old hash, KEYS[2] = the new one.
+static CYCLE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('RENAME', KEYS[1], KEYS[2])
+return 1
+",
+    )
+});
+
+/// Sessions in Redis (or Valkey), shared by every process of the app: one hash per
+/// session, expired by Redis itself. Needs the `redis` feature of `aksara-auth`.
+///
+/// The connection is made on first use and remade after a failure; while Redis is
+/// unreachable requests with a session cookie get a 503.
+///
+/// ```no_run
+/// use aksara_auth::session::{RedisStore, SessionLayer};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = RedisStore::new("redis://127.0.0.1:6379")?.key_prefix("myapp:session:");
+/// let layer = SessionLayer::new(store);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: ConnectionManager,
+    prefix: Arc<str>,
+}
+
+impl std::fmt::Debug for RedisStore {
+    // The connection holds the URL, which may hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// A store for the Redis at `url` (`redis://[:password@]host[:port][/db]`,
+    /// `rediss://` needs a TLS feature of the `redis` crate), keys prefixed
+    /// `aksara:session:`. Must be called inside a Tokio runtime. Connects lazily:
+    /// an unreachable server is reported by the first request, not here.
+    ///
+    /// # Errors
+    /// [`SessionStoreError::Unavailable`] for a malformed URL.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aksara_auth::session::SessionStoreError> {
+    /// let store = aksara_auth::session::RedisStore::new("redis://127.0.0.1:6379")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn new(url: &str) -> Result<Self, SessionStoreError> {
+        let client = redis::Client::open(url).map_err(SessionStoreError::unavailable)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(StdDuration::from_secs(2)))
+            .set_response_timeout(Some(StdDuration::from_secs(2)))
+            .set_number_of_retries(2)
+            .set_min_delay(StdDuration::from_millis(50));
+        let connection = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(SessionStoreError::unavailable)?;
+        Ok(Self {
+            connection,
+            prefix: Arc::from("aksara:session:"),
+        })
+    }
+
+    /// Prefixes every key with `prefix` (default `aksara:session:`), to share a
+    /// Redis between apps.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aksara_auth::session::SessionStoreError> {
+    /// let store = aksara_auth::session::RedisStore::new("redis://127.0.0.1")?.key_prefix("shop:s:");
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Arc::from(prefix.into());
+        self
+    }
+
+    fn hash(&self, key: &SessionKey) -> String {
+        format!("{}{}", self.prefix, key.as_str())
+    }
+}
+
+fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+fn meta_time(fields: &[(String, String)], name: &str) -> Result<DateTime<Utc>, SessionStoreError> {
+    fields
+        .iter()
+        .find(|(field, _)| field == name)
+        .and_then(|(_, value)| value.parse::<i64>().ok())
+        .and_then(DateTime::from_timestamp_millis)
+        .ok_or_else(|| SessionStoreError::Corrupt(format!("the session hash lacks `{name}`")))
+}
+
+fn unavailable(err: redis::RedisError) -> SessionStoreError {
+    SessionStoreError::unavailable(err)
+}
+
+impl SessionStore for RedisStore {
+    fn load<'a>(&'a self, key: &'a SessionKey) -> StoreFuture<'a, Option<SessionRecord>> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            let fields: Vec<(String, String)> = redis::cmd("HGETALL")
+                .arg(self.hash(key))
+                .query_async(&mut connection)
+                .await
+                .map_err(unavailable)?;
+            if fields.is_empty() {
+                return Ok(None);
+            }
+            let mut record =
+                SessionRecord::new(meta_time(&fields, CREATED)?, meta_time(&fields, EXPIRES)?);
+            record.last_seen = meta_time(&fields, SEEN)?;
+            let mut data = Map::new();
+            for (field, text) in &fields {
+                if let Some(name) = field.strip_prefix(DATA_PREFIX) {
+                    let value: Value = serde_json::from_str(text)
+                        .map_err(|err| SessionStoreError::Corrupt(err.to_string()))?;
+                    data.insert(name.to_owned(), value);
+                }
+            }
+            record.data = data;
+            Ok(Some(record))
+        })
+    }
+
+    fn create<'a>(&'a self, key: &'a SessionKey, record: &'a SessionRecord) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let hash = self.hash(key);
+            let mut hset = redis::cmd("HSET");
+            hset.arg(&hash)
+                .arg(CREATED)
+                .arg(millis(record.created_at))
+                .arg(SEEN)
+                .arg(millis(record.last_seen))
+                .arg(EXPIRES)
+                .arg(millis(record.expires_at));
+            for (name, value) in &record.data {
+                hset.arg(format!("{DATA_PREFIX}{name}"))
+                    .arg(value.to_string());
+            }
+            let mut pipe = redis::pipe();
+            pipe.atomic()
+                .add_command(hset)
+                .ignore()
+                .cmd("PEXPIREAT")
+                .arg(&hash)
+                .arg(millis(record.expires_at))
+                .ignore();
+            let mut connection = self.connection.clone();
+            pipe.query_async::<()>(&mut connection)
+                .await
+                .map_err(unavailable)
+        })
+    }
+
+    fn save<'a>(&'a self, key: &'a SessionKey, update: &'a SessionUpdate) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let mut sets = vec![
+                (CREATED.to_owned(), millis(update.created_at).to_string()),
+                (SEEN.to_owned(), millis(update.last_seen).to_string()),
+                (EXPIRES.to_owned(), millis(update.expires_at).to_string()),
+            ];
+            let mut removed = Vec::new();
+            for (name, change) in &update.changes {
+                let field = format!("{DATA_PREFIX}{name}");
+                match change {
+                    SessionChange::Set(value) => sets.push((field, value.to_string())),
+                    SessionChange::Removed => removed.push(field),
+                }
+            }
+            let mut invocation = SAVE.key(self.hash(key));
+            invocation.arg(millis(update.expires_at)).arg(sets.len());
+            for (field, value) in &sets {
+                invocation.arg(field).arg(value);
+            }
+            for field in &removed {
+                invocation.arg(field);
+            }
+            let mut connection = self.connection.clone();
+            let found: i64 = invocation
+                .invoke_async(&mut connection)
+                .await
+                .map_err(unavailable)?;
+            Ok(found == 1)
+        })
+    }
+
+    fn cycle<'a>(&'a self, old: &'a SessionKey, new: &'a SessionKey) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let mut invocation = CYCLE.key(self.hash(old));
+            invocation.key(self.hash(new));
+            let mut connection = self.connection.clone();
+            let moved: i64 = invocation
+                .invoke_async(&mut connection)
+                .await
+                .map_err(unavailable)?;
+            Ok(moved == 1)
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a SessionKey) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            redis::cmd("DEL")
+                .arg(self.hash(key))
+                .query_async::<()>(&mut connection)
+                .await
+                .map_err(unavailable)
+        })
+    }
+
+    fn purge_expired(&self, _now: DateTime<Utc>) -> StoreFuture<'_, u64> {
+        // Redis deletes each hash at its PEXPIREAT time.
+        Box::pin(async { Ok(0) })
+    }
+}

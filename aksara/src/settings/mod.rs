@@ -1,0 +1,820 @@
+//! Typed settings from environment variables and an optional `aksara.toml`.
+//!
+//! [`Settings::load`] reads, in increasing precedence:
+//!
+//! 1. the built-in defaults;
+//! 2. the TOML file named by `AKSARA_CONFIG`, or `aksara.toml` in the current
+//!    directory when that variable is unset (a missing `aksara.toml` is fine; a
+//!    missing `AKSARA_CONFIG` file is an error);
+//! 3. `AKSARA_*` environment variables.
+//!
+//! | TOML key | environment variable | type | default |
+//! |---|---|---|---|
+//! | `secret_key` | `AKSARA_SECRET_KEY` | text, ≥ 32 bytes, random | none: required unless `debug` |
+//! | `debug` | `AKSARA_DEBUG` | bool | `false` |
+//! | `database_url` | `AKSARA_DATABASE_URL` | `sqlite:…`, `postgres:…`, `mysql:…` URL | `sqlite://aksara.db` |
+//! | `bind` | `AKSARA_BIND` | `host:port` | `127.0.0.1:8000` |
+//! | `[session] cookie_name` | `AKSARA_SESSION_COOKIE_NAME` | cookie name | `aksara_session` |
+//! | `[session] secure` | `AKSARA_SESSION_SECURE` | bool | `true` |
+//! | `[session] same_site` | `AKSARA_SESSION_SAME_SITE` | `strict`, `lax`, `none` | `lax` |
+//! | `[session] max_age` | `AKSARA_SESSION_MAX_AGE` | duration | `14d` |
+//! | `[session] idle_timeout` | `AKSARA_SESSION_IDLE_TIMEOUT` | duration | `14d` |
+//! | `[session] absolute_lifetime` | `AKSARA_SESSION_ABSOLUTE_LIFETIME` | duration | `30d` |
+//! | `[session] domain` | `AKSARA_SESSION_DOMAIN` | host name | none (host-only cookie) |
+//! | `[session] path` | `AKSARA_SESSION_PATH` | path | `/` |
+//! | `[csrf] trusted_origins` | `AKSARA_CSRF_TRUSTED_ORIGINS` | list of `scheme://host[:port]` | empty |
+//! | `[app] …` | `AKSARA_APP_…` | yours: see [`Settings::extra`] | |
+//!
+//! The variable for a key is `AKSARA_`, the section and the key in capitals joined
+//! by `_`, with `__` before each deeper key: `app.mailer.host` is
+//! `AKSARA_APP_MAILER__HOST`. Environment text is read as the type the setting
+//! has: `true`/`false`/`1`/`0`/`yes`/`no`/`on`/`off` for booleans, digits for
+//! numbers, commas between the items of a list; an empty variable leaves an
+//! optional setting unset. Other `AKSARA_*` variables are ignored.
+//!
+//! Durations are whole seconds (`3600`) or text such as `"30m"`, `"12h"`, `"7d"`
+//! or `"1h 30m"` ([`parse_duration`]).
+//!
+//! A malformed value, an unknown key in the file or a missing key of your own
+//! settings is a [`SettingsError`] naming the key, where its value came from (file
+//! and line, or variable) and what is expected.
+//!
+//! Outside debug mode a missing, short (< 32 bytes), placeholder or low-variety
+//! secret key is refused ([`SecretKey::weakness`]); with `debug = true` it is
+//! allowed with a warning, and a random key is generated for the run when none is
+//! set. `Debug` output never shows the secret key, the database password or the
+//! values of your own settings.
+//!
+//! ```
+//! use std::time::Duration;
+//! use aksara::Settings;
+//!
+//! let file = r#"
+//! secret_key = "hV3kP9sQ2wX7zR1mN5bT8cY4fJ6gL0dA"
+//! database_url = "sqlite://blog.db"
+//!
+//! [session]
+//! max_age = "7d"
+//! "#;
+//! let env = [("AKSARA_SESSION_MAX_AGE", "1h"), ("AKSARA_BIND", "0.0.0.0:8080")];
+//! let settings = Settings::from_sources(Some(file), env)?;
+//!
+//! assert_eq!(settings.session.max_age, Duration::from_secs(3600)); // env wins
+//! assert_eq!(settings.database_url, "sqlite://blog.db");
+//! assert_eq!(settings.bind, "0.0.0.0:8080");
+//! assert!(!format!("{settings:?}").contains("hV3k"));
+//! # Ok::<(), aksara::SettingsError>(())
+//! ```
+
+mod de;
+mod duration;
+mod secret;
+mod source;
+
+pub use duration::{InvalidDuration, deserialize_duration, parse_duration};
+pub use secret::SecretKey;
+pub use source::SettingSource;
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
+
+use crate::Backend;
+use source::{Node, Value};
+
+/// The prefix of every settings variable.
+const ENV_PREFIX: &str = "AKSARA_";
+/// The variable that names the settings file.
+const CONFIG_VAR: &str = "AKSARA_CONFIG";
+/// The settings file read when `AKSARA_CONFIG` is unset.
+const DEFAULT_FILE: &str = "aksara.toml";
+
+/// The default of [`Settings::database_url`]: a SQLite file in the current
+/// directory, created when missing.
+///
+/// ```
+/// assert_eq!(aksara::Settings::default().database_url, aksara::settings::DEFAULT_DATABASE_URL);
+/// ```
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://aksara.db";
+
+/// The default of [`Settings::bind`]: loopback only, port 8000.
+///
+/// ```
+/// assert_eq!(aksara::settings::DEFAULT_BIND, "127.0.0.1:8000");
+/// ```
+pub const DEFAULT_BIND: &str = "127.0.0.1:8000";
+
+/// An application's settings. See the [module documentation](self) for every key,
+/// its environment variable and its default.
+///
+/// Fields are public so tests and tools can adjust a loaded value; build one with
+/// [`Settings::load`], [`Settings::load_from`], [`Settings::from_sources`] or
+/// [`Settings::default`] (which has no secret key, so it only runs in debug mode).
+///
+/// ```
+/// let mut settings = aksara::Settings::default();
+/// settings.debug = true;
+/// assert!(settings.check_secret_key().is_ok());
+/// settings.debug = false;
+/// assert!(settings.check_secret_key().is_err());
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Settings {
+    /// Signs session cookies and tokens (`secret_key`, `AKSARA_SECRET_KEY`).
+    pub secret_key: SecretKey,
+    /// Development mode: allows a weak or generated secret key (`debug`,
+    /// `AKSARA_DEBUG`; default `false`).
+    pub debug: bool,
+    /// Where the models live (`database_url`, `AKSARA_DATABASE_URL`; default
+    /// [`DEFAULT_DATABASE_URL`]).
+    pub database_url: String,
+    /// The `host:port` the server listens on (`bind`, `AKSARA_BIND`; default
+    /// [`DEFAULT_BIND`]).
+    pub bind: String,
+    /// The session cookie and lifetimes (`[session]`, `AKSARA_SESSION_*`).
+    pub session: SessionSettings,
+    /// Cross-site request checks (`[csrf]`, `AKSARA_CSRF_*`).
+    pub csrf: CsrfSettings,
+    /// The application's own keys (`[app]`, `AKSARA_APP_*`), read by [`Settings::extra`].
+    extra: Node,
+}
+
+/// The session cookie and how long a session lives (`[session]` in TOML,
+/// `AKSARA_SESSION_*` in the environment). The cookie is always `HttpOnly`.
+///
+/// ```
+/// use std::time::Duration;
+/// let session = aksara::settings::SessionSettings::default();
+/// assert_eq!(session.cookie_name, "aksara_session");
+/// assert!(session.secure);
+/// assert_eq!(session.same_site, aksara::settings::SameSite::Lax);
+/// assert_eq!(session.idle_timeout, Duration::from_secs(14 * 86_400));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SessionSettings {
+    /// The cookie's name (default `aksara_session`).
+    pub cookie_name: String,
+    /// Send the cookie over HTTPS only (default `true`; browsers accept it on
+    /// `http://localhost` too).
+    pub secure: bool,
+    /// The cookie's `SameSite` attribute (default [`SameSite::Lax`]).
+    pub same_site: SameSite,
+    /// The cookie's `Max-Age` (default 14 days).
+    #[serde(deserialize_with = "deserialize_duration")]
+    pub max_age: Duration,
+    /// A session unused for this long ends (default 14 days).
+    #[serde(deserialize_with = "deserialize_duration")]
+    pub idle_timeout: Duration,
+    /// A session ends this long after login, however active (default 30 days).
+    #[serde(deserialize_with = "deserialize_duration")]
+    pub absolute_lifetime: Duration,
+    /// The cookie's `Domain` (default none: only the host that set it).
+    pub domain: Option<String>,
+    /// The cookie's `Path` (default `/`).
+    pub path: String,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        const DAY: u64 = 86_400;
+        Self {
+            cookie_name: "aksara_session".into(),
+            secure: true,
+            same_site: SameSite::Lax,
+            max_age: Duration::from_secs(14 * DAY),
+            idle_timeout: Duration::from_secs(14 * DAY),
+            absolute_lifetime: Duration::from_secs(30 * DAY),
+            domain: None,
+            path: "/".into(),
+        }
+    }
+}
+
+/// Cross-site request forgery checks (`[csrf]` in TOML, `AKSARA_CSRF_*` in the
+/// environment).
+///
+/// ```
+/// let settings = aksara::Settings::from_sources(
+///     Some("debug = true\n[csrf]\ntrusted_origins = [\"https://App.example.com/\"]\n"),
+///     [("AKSARA_DEBUG", "true")],
+/// )?;
+/// assert_eq!(settings.csrf.trusted_origins, ["https://app.example.com"]);
+/// # Ok::<(), aksara::SettingsError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CsrfSettings {
+    /// Origins besides the site's own that may send unsafe requests (POST, PUT,
+    /// PATCH, DELETE) authenticated by the session cookie, as `scheme://host[:port]`;
+    /// normalised to lower case without a trailing slash. In the environment,
+    /// separate them with commas.
+    pub trusted_origins: Vec<String>,
+}
+
+/// The `SameSite` attribute of a cookie. Read case-insensitively.
+///
+/// ```
+/// use aksara::settings::SameSite;
+/// assert_eq!(SameSite::default(), SameSite::Lax);
+/// assert_eq!(SameSite::Strict.as_str(), "Strict");
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum SameSite {
+    /// Never sent on cross-site requests.
+    Strict,
+    /// Sent on top-level cross-site navigations with safe methods (the default).
+    #[default]
+    Lax,
+    /// Always sent; requires `secure = true`.
+    None,
+}
+
+impl SameSite {
+    /// The attribute's value as written in a `Set-Cookie` header.
+    ///
+    /// ```
+    /// assert_eq!(aksara::settings::SameSite::None.as_str(), "None");
+    /// ```
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Strict => "Strict",
+            Self::Lax => "Lax",
+            Self::None => "None",
+        }
+    }
+}
+
+impl fmt::Display for SameSite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for SameSite {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        match text.trim().to_ascii_lowercase().as_str() {
+            "strict" => Ok(Self::Strict),
+            "lax" => Ok(Self::Lax),
+            "none" => Ok(Self::None),
+            _ => Err(serde::de::Error::custom(format!(
+                "expected \"strict\", \"lax\" or \"none\", got {text:?}"
+            ))),
+        }
+    }
+}
+
+/// Why settings could not be loaded. Every variant names what to fix.
+///
+/// ```
+/// let err = aksara::Settings::from_sources(None::<&str>, [("AKSARA_DEBUG", "maybe")]).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "invalid setting `debug` (environment variable AKSARA_DEBUG): \
+///      expected a boolean (true/false, 1/0, yes/no or on/off), got \"maybe\""
+/// );
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    /// The settings file exists (or was named by `AKSARA_CONFIG`) but cannot be read.
+    #[error("cannot read settings file {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The settings file is not valid TOML.
+    #[error("{} is not valid TOML: {detail}", path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with the line, column and an excerpt.
+        detail: String,
+    },
+    /// A value has the wrong type or form, or a key is unknown.
+    #[error("invalid setting `{key}` ({origin}): {message}")]
+    Invalid {
+        /// The dotted key, such as `session.max_age`.
+        key: String,
+        /// Where the value came from.
+        origin: SettingSource,
+        /// What is wrong and what is expected.
+        message: String,
+    },
+    /// A key that has no default is not set anywhere.
+    #[error(
+        "missing setting `{key}`: set it in aksara.toml{}",
+        env_var.as_ref().map(|var| format!(" or with the environment variable {var}")).unwrap_or_default()
+    )]
+    Missing {
+        /// The dotted key, such as `app.mailer.host`.
+        key: String,
+        /// The environment variable that sets it.
+        env_var: Option<String>,
+    },
+    /// Outside debug mode, the secret key is missing or weak.
+    #[error(
+        "refusing to start: secret_key {reason}{}; set AKSARA_SECRET_KEY (or secret_key in \
+         aksara.toml) to at least 32 random bytes, such as the output of \
+         `openssl rand -base64 48` (only debug = true accepts a weak or missing key)",
+        origin.as_ref().map(|origin| format!(" ({origin})")).unwrap_or_default()
+    )]
+    InsecureSecretKey {
+        /// Where the key came from, when known.
+        origin: Option<SettingSource>,
+        /// What is wrong with it ([`SecretKey::weakness`]).
+        reason: String,
+    },
+}
+
+/// The file's shape at the top level; sections are their public types.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    #[serde(default)]
+    secret_key: Option<String>,
+    #[serde(default)]
+    debug: bool,
+    #[serde(default = "default_database_url")]
+    database_url: String,
+    #[serde(default = "default_bind")]
+    bind: String,
+    #[serde(default)]
+    session: SessionSettings,
+    #[serde(default)]
+    csrf: CsrfSettings,
+    /// Read by [`Settings::extra`]; only its presence is checked here.
+    #[serde(default, rename = "app")]
+    _app: Option<IgnoredAny>,
+}
+
+fn default_database_url() -> String {
+    DEFAULT_DATABASE_URL.into()
+}
+
+fn default_bind() -> String {
+    DEFAULT_BIND.into()
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            secret_key: SecretKey::default(),
+            debug: false,
+            database_url: DEFAULT_DATABASE_URL.into(),
+            bind: DEFAULT_BIND.into(),
+            session: SessionSettings::default(),
+            csrf: CsrfSettings::default(),
+            extra: Node::empty_table(SettingSource::Default),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads the settings from the file named by `AKSARA_CONFIG` (or `aksara.toml`
+    /// in the current directory, if present) and the `AKSARA_*` environment
+    /// variables, which take precedence.
+    ///
+    /// # Errors
+    /// [`SettingsError`] for an unreadable or malformed file, a malformed value, an
+    /// unknown key in the file, or — outside debug mode — a missing or weak secret key.
+    ///
+    /// ```no_run
+    /// let settings = aksara::Settings::load()?;
+    /// println!("listening on {}", settings.bind);
+    /// # Ok::<(), aksara::SettingsError>(())
+    /// ```
+    pub fn load() -> Result<Self, SettingsError> {
+        let env = process_env()?;
+        let named = env
+            .iter()
+            .find(|(var, text)| var == CONFIG_VAR && !text.is_empty())
+            .map(|(_, text)| PathBuf::from(text));
+        let required = named.is_some();
+        let path = named.unwrap_or_else(|| PathBuf::from(DEFAULT_FILE));
+        let contents = match std::fs::read_to_string(&path) {
+            Ok(contents) => Some(contents),
+            Err(err) if !required && err.kind() == io::ErrorKind::NotFound => None,
+            Err(source) => return Err(SettingsError::Read { path, source }),
+        };
+        Self::build(contents.as_deref().map(|text| (path.as_path(), text)), env)
+    }
+
+    /// Loads the settings from `path` (which must exist) and the `AKSARA_*`
+    /// environment variables, which take precedence.
+    ///
+    /// # Errors
+    /// As [`Settings::load`], and [`SettingsError::Read`] when the file is missing.
+    ///
+    /// ```no_run
+    /// let settings = aksara::Settings::load_from("config/production.toml")?;
+    /// # Ok::<(), aksara::SettingsError>(())
+    /// ```
+    pub fn load_from(path: impl AsRef<Path>) -> Result<Self, SettingsError> {
+        let path = path.as_ref();
+        let contents = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::build(Some((path, &contents)), process_env()?)
+    }
+
+    /// Builds settings from explicit sources instead of the process: the text of a
+    /// TOML file (named `aksara.toml` in messages) and environment variables as
+    /// pairs. Variables without the `AKSARA_` prefix are ignored. Tests use this,
+    /// since the real environment is shared by every thread.
+    ///
+    /// # Errors
+    /// As [`Settings::load`].
+    ///
+    /// ```
+    /// let settings = aksara::Settings::from_sources(
+    ///     Some("debug = true\nbind = \"127.0.0.1:9000\"\n"),
+    ///     [("AKSARA_BIND", "127.0.0.1:9001"), ("HOME", "/root")],
+    /// )?;
+    /// assert_eq!(settings.bind, "127.0.0.1:9001");
+    /// # Ok::<(), aksara::SettingsError>(())
+    /// ```
+    pub fn from_sources<I, K, V>(file: Option<&str>, env: I) -> Result<Self, SettingsError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let env = env
+            .into_iter()
+            .map(|(var, text)| (var.into(), text.into()))
+            .collect();
+        Self::build(file.map(|text| (Path::new(DEFAULT_FILE), text)), env)
+    }
+
+    /// Reads the application's own settings — the `[app]` table of the file and the
+    /// `AKSARA_APP_*` variables (which win) — into `T`.
+    ///
+    /// `AKSARA_APP_PAGE_SIZE` sets `page_size`; `AKSARA_APP_MAILER__HOST` sets
+    /// `host` in the `mailer` table. Give fields without a sensible default no
+    /// `#[serde(default)]`, and a missing one is an error naming its key and variable.
+    ///
+    /// # Errors
+    /// [`SettingsError::Missing`] or [`SettingsError::Invalid`], naming the key.
+    ///
+    /// ```
+    /// #[derive(serde::Deserialize)]
+    /// struct Blog {
+    ///     page_size: u32,
+    ///     mailer: Mailer,
+    /// }
+    /// #[derive(serde::Deserialize)]
+    /// struct Mailer {
+    ///     host: String,
+    ///     port: u16,
+    /// }
+    ///
+    /// let file = "debug = true\n[app]\npage_size = 20\n[app.mailer]\nhost = \"localhost\"\nport = 25\n";
+    /// let settings = aksara::Settings::from_sources(Some(file), [("AKSARA_APP_MAILER__PORT", "2525")])?;
+    /// let blog: Blog = settings.extra()?;
+    /// assert_eq!((blog.page_size, blog.mailer.host.as_str(), blog.mailer.port), (20, "localhost", 2525));
+    ///
+    /// let settings = aksara::Settings::from_sources(Some("debug = true"), None::<(String, String)>)?;
+    /// let err = settings.extra::<Blog>().err().unwrap();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "missing setting `app.page_size`: set it in aksara.toml or with the environment variable AKSARA_APP_PAGE_SIZE"
+    /// );
+    /// # Ok::<(), aksara::SettingsError>(())
+    /// ```
+    pub fn extra<T: DeserializeOwned>(&self) -> Result<T, SettingsError> {
+        de::from_node(&self.extra, "app")
+    }
+
+    /// Checks the secret key as [`Settings::load`] does: outside debug mode a
+    /// missing or weak key is an error. [`Aksara::serve`](crate::Aksara::serve)
+    /// calls this for settings given to the app.
+    ///
+    /// # Errors
+    /// [`SettingsError::InsecureSecretKey`] when `debug` is off and
+    /// [`SecretKey::weakness`] finds a problem.
+    ///
+    /// ```
+    /// let mut settings = aksara::Settings::default();
+    /// settings.secret_key = aksara::SecretKey::new("not-long-enough");
+    /// assert!(settings.check_secret_key().is_err());
+    /// settings.secret_key = aksara::SecretKey::generate();
+    /// assert!(settings.check_secret_key().is_ok());
+    /// ```
+    pub fn check_secret_key(&self) -> Result<(), SettingsError> {
+        match self.secret_key.weakness() {
+            Some(reason) if !self.debug => Err(SettingsError::InsecureSecretKey {
+                origin: None,
+                reason,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn build(
+        file: Option<(&Path, &str)>,
+        env: Vec<(String, String)>,
+    ) -> Result<Self, SettingsError> {
+        let mut tree = match file {
+            Some((path, text)) => Node::parse_toml(path, text)?,
+            None => Node::empty_table(SettingSource::Default),
+        };
+        for (var, text) in env {
+            match env_key_path(&var) {
+                Some(path) => tree.set(&path, Node::env(&var, text)),
+                None if var.starts_with(ENV_PREFIX) && var != CONFIG_VAR => {
+                    tracing::debug!(target: "aksara::settings", var, "not a setting; ignored");
+                }
+                None => {}
+            }
+        }
+        let raw: RawSettings = de::from_node(&tree, "")?;
+        let invalid = |key: &[&str], message: String| SettingsError::Invalid {
+            key: key.join("."),
+            origin: tree.origin_of(key),
+            message,
+        };
+
+        if Backend::from_url(&raw.database_url).is_none() {
+            return Err(invalid(
+                &["database_url"],
+                format!(
+                    "expected a URL starting with sqlite:, postgres:, postgresql:, mysql: or \
+                     mariadb:, got {:?}",
+                    redact_url(&raw.database_url)
+                ),
+            ));
+        }
+        check_bind(&raw.bind).map_err(|message| invalid(&["bind"], message))?;
+        let mut session = raw.session;
+        check_session(&session).map_err(|(key, message)| invalid(&["session", key], message))?;
+        session.domain = session.domain.map(|domain| domain.to_ascii_lowercase());
+        let mut csrf = raw.csrf;
+        for (index, origin) in csrf.trusted_origins.iter_mut().enumerate() {
+            *origin = normalize_origin(origin).map_err(|message| SettingsError::Invalid {
+                key: format!("csrf.trusted_origins[{index}]"),
+                origin: tree
+                    .get(&["csrf", "trusted_origins"])
+                    .and_then(|node| match &node.value {
+                        Value::Array(items) => items.get(index).map(|item| item.origin.clone()),
+                        _ => Some(node.origin.clone()),
+                    })
+                    .unwrap_or(SettingSource::Default),
+                message,
+            })?;
+        }
+        let extra = match tree.get(&["app"]) {
+            Some(node) if matches!(node.value, Value::Table(_)) => node.clone(),
+            Some(_) => {
+                return Err(invalid(
+                    &["app"],
+                    "expected a table ([app] in TOML) of the application's own settings".into(),
+                ));
+            }
+            None => Node::empty_table(SettingSource::Default),
+        };
+
+        let secret_origin = tree.origin_of(&["secret_key"]);
+        let secret_key = secret_key(raw.secret_key, raw.debug, secret_origin)?;
+        tracing::debug!(target: "aksara::settings", debug = raw.debug, "settings loaded");
+        Ok(Self {
+            secret_key,
+            debug: raw.debug,
+            database_url: raw.database_url,
+            bind: raw.bind,
+            session,
+            csrf,
+            extra,
+        })
+    }
+}
+
+impl fmt::Debug for Settings {
+    // Never the secret key, the database password or the application's values.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("secret_key", &self.secret_key)
+            .field("debug", &self.debug)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind", &self.bind)
+            .field("session", &self.session)
+            .field("csrf", &self.csrf)
+            .field("extra_keys", &self.extra.keys())
+            .finish()
+    }
+}
+
+/// The process's `AKSARA_*` variables.
+fn process_env() -> Result<Vec<(String, String)>, SettingsError> {
+    let mut vars = Vec::new();
+    for (name, text) in std::env::vars_os() {
+        let Some(name) = name.to_str().filter(|name| name.starts_with(ENV_PREFIX)) else {
+            continue;
+        };
+        match text.into_string() {
+            Ok(text) => vars.push((name.to_owned(), text)),
+            Err(_) => {
+                return Err(SettingsError::Invalid {
+                    key: env_key_path(name).map_or_else(|| name.to_owned(), |path| path.join(".")),
+                    origin: SettingSource::Env {
+                        var: name.to_owned(),
+                    },
+                    message: "the value is not valid UTF-8".into(),
+                });
+            }
+        }
+    }
+    Ok(vars)
+}
+
+/// The settings key an `AKSARA_*` variable sets, if it sets one.
+fn env_key_path(var: &str) -> Option<Vec<String>> {
+    let name = var.strip_prefix(ENV_PREFIX)?.to_ascii_lowercase();
+    if let Some(rest) = name.strip_prefix("app_") {
+        let mut path = vec!["app".to_owned()];
+        for segment in rest.split("__") {
+            if segment.is_empty() {
+                return None;
+            }
+            path.push(segment.to_owned());
+        }
+        return Some(path);
+    }
+    let sections = [
+        ("session", de::field_names::<SessionSettings>()),
+        ("csrf", de::field_names::<CsrfSettings>()),
+    ];
+    for (section, fields) in sections {
+        if let Some(key) = name
+            .strip_prefix(section)
+            .and_then(|rest| rest.strip_prefix('_'))
+            .filter(|key| fields.contains(key))
+        {
+            return Some(vec![section.to_owned(), key.to_owned()]);
+        }
+    }
+    let top = de::field_names::<RawSettings>();
+    let is_section = |key: &str| key == "app" || sections.iter().any(|(s, _)| *s == key);
+    (top.contains(&name.as_str()) && !is_section(&name)).then(|| vec![name])
+}
+
+/// Applies the secret-key policy: refuse a weak key outside debug mode, warn (and
+/// generate one when missing) in debug mode.
+fn secret_key(
+    key: Option<String>,
+    debug: bool,
+    origin: SettingSource,
+) -> Result<SecretKey, SettingsError> {
+    let key = SecretKey::new(key.unwrap_or_default());
+    let Some(reason) = key.weakness() else {
+        return Ok(key);
+    };
+    if !debug {
+        let reason = if key.is_empty() && origin == SettingSource::Default {
+            "is not set".to_owned()
+        } else {
+            reason
+        };
+        return Err(SettingsError::InsecureSecretKey {
+            origin: (origin != SettingSource::Default).then_some(origin),
+            reason,
+        });
+    }
+    if key.is_empty() {
+        tracing::warn!(
+            target: "aksara::settings",
+            "secret_key is not set; using a random key for this run (debug mode). Sessions \
+             and signed values will not survive a restart"
+        );
+        Ok(SecretKey::generate())
+    } else {
+        tracing::warn!(
+            target: "aksara::settings",
+            "secret_key {reason}; accepted only because debug = true. Never deploy it"
+        );
+        Ok(key)
+    }
+}
+
+/// `host:port`, with a numeric port; IPv6 hosts in brackets.
+fn check_bind(bind: &str) -> Result<(), String> {
+    let expected = || format!("expected host:port such as 127.0.0.1:8000, got {bind:?}");
+    let (host, port) = bind.trim().rsplit_once(':').ok_or_else(expected)?;
+    let bare_v6 = host.contains(':') && !(host.starts_with('[') && host.ends_with(']'));
+    if host.is_empty() || bare_v6 || port.parse::<u16>().is_err() {
+        return Err(expected());
+    }
+    Ok(())
+}
+
+fn check_session(session: &SessionSettings) -> Result<(), (&'static str, String)> {
+    let name = &session.cookie_name;
+    let separators = "()<>@,;:\\\"/[]?={} \t";
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|ch| ch.is_ascii_graphic() && !separators.contains(ch))
+    {
+        return Err((
+            "cookie_name",
+            format!("expected a cookie name of letters, digits and !#$%&'*+-.^_`|~, got {name:?}"),
+        ));
+    }
+    if !session.path.starts_with('/') || session.path.chars().any(|ch| ch == ';' || ch.is_control())
+    {
+        return Err((
+            "path",
+            format!("expected a path starting with /, got {:?}", session.path),
+        ));
+    }
+    if let Some(domain) = &session.domain
+        && (domain.is_empty()
+            || !domain
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '.'))
+    {
+        return Err((
+            "domain",
+            format!("expected a host name such as example.com, got {domain:?}"),
+        ));
+    }
+    for (key, value) in [
+        ("max_age", session.max_age),
+        ("idle_timeout", session.idle_timeout),
+        ("absolute_lifetime", session.absolute_lifetime),
+    ] {
+        if value.is_zero() {
+            return Err((key, "expected a duration greater than zero".into()));
+        }
+    }
+    if session.same_site == SameSite::None && !session.secure {
+        return Err((
+            "same_site",
+            "same_site = \"none\" requires secure = true (browsers drop such cookies otherwise)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `https://App.Example.com:443/` → `https://app.example.com`.
+fn normalize_origin(text: &str) -> Result<String, String> {
+    let expected = || format!("expected an origin such as https://app.example.com, got {text:?}");
+    let url = url::Url::parse(text.trim()).map_err(|_| expected())?;
+    let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
+    let web = matches!(url.scheme(), "http" | "https");
+    if !bare || !web || url.host_str().is_none() || !url.username().is_empty() {
+        return Err(expected());
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
+/// The URL with its password (and any password-like query parameter) hidden.
+fn redact_url(text: &str) -> String {
+    let Ok(mut url) = url::Url::parse(text) else {
+        return if text.contains('@') {
+            "<redacted>".into()
+        } else {
+            text.to_owned()
+        };
+    };
+    if url.password().is_some() {
+        let _ = url.set_password(Some("redacted"));
+    }
+    let secret = |key: &str| {
+        let key = key.to_ascii_lowercase();
+        ["pass", "secret", "token", "key"]
+            .iter()
+            .any(|word| key.contains(word))
+    };
+    if url.query_pairs().any(|(key, _)| secret(&key)) {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if secret(&key) {
+                    "redacted".into()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.into()
+}
+
+#[cfg(test)]
+mod tests;

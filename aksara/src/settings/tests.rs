@@ -1,0 +1,523 @@
+//! Settings loading: precedence, every key from both sources, errors that name the
+//! key and its source, the secret-key policy and redacted `Debug`.
+
+use std::time::Duration;
+
+use super::*;
+
+const KEY: &str = "hV3kP9sQ2wX7zR1mN5bT8cY4fJ6gL0dA";
+
+fn load(file: Option<&str>, env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+    Settings::from_sources(file, env.iter().copied())
+}
+
+fn error(file: Option<&str>, env: &[(&str, &str)]) -> String {
+    load(file, env).expect_err("should be refused").to_string()
+}
+
+fn days(n: u64) -> Duration {
+    Duration::from_secs(n * 86_400)
+}
+
+#[test]
+fn defaults_apply_when_nothing_is_set() {
+    let settings = load(None, &[("AKSARA_SECRET_KEY", KEY)]).unwrap();
+    assert!(!settings.debug);
+    assert_eq!(settings.secret_key.expose(), KEY);
+    assert_eq!(settings.database_url, "sqlite://aksara.db");
+    assert_eq!(settings.bind, "127.0.0.1:8000");
+    assert_eq!(settings.session, SessionSettings::default());
+    assert_eq!(settings.csrf, CsrfSettings::default());
+    assert_eq!(settings.session.max_age, days(14));
+    assert_eq!(settings.session.absolute_lifetime, days(30));
+}
+
+#[test]
+fn every_key_reads_from_the_file() {
+    let file = format!(
+        r#"
+secret_key = "{KEY}"
+debug = false
+database_url = "postgres://app@db.internal/app"
+bind = "0.0.0.0:80"
+
+[session]
+cookie_name = "sid"
+secure = false
+same_site = "Strict"
+max_age = 3600
+idle_timeout = "30m"
+absolute_lifetime = "1d 12h"
+domain = "Example.com"
+path = "/app"
+
+[csrf]
+trusted_origins = ["https://admin.example.com", "http://localhost:3000/"]
+"#
+    );
+    let settings = load(Some(&file), &[]).unwrap();
+    assert_eq!(settings.database_url, "postgres://app@db.internal/app");
+    assert_eq!(settings.bind, "0.0.0.0:80");
+    let session = &settings.session;
+    assert_eq!(session.cookie_name, "sid");
+    assert!(!session.secure);
+    assert_eq!(session.same_site, SameSite::Strict);
+    assert_eq!(session.max_age, Duration::from_secs(3600));
+    assert_eq!(session.idle_timeout, Duration::from_secs(1800));
+    assert_eq!(session.absolute_lifetime, Duration::from_secs(129_600));
+    assert_eq!(session.domain.as_deref(), Some("example.com"));
+    assert_eq!(session.path, "/app");
+    assert_eq!(
+        settings.csrf.trusted_origins,
+        ["https://admin.example.com", "http://localhost:3000"]
+    );
+}
+
+#[test]
+fn every_key_reads_from_the_environment() {
+    let settings = load(
+        None,
+        &[
+            ("AKSARA_SECRET_KEY", KEY),
+            ("AKSARA_DEBUG", "on"),
+            ("AKSARA_DATABASE_URL", "mysql://root@127.0.0.1/app"),
+            ("AKSARA_BIND", "[::1]:8080"),
+            ("AKSARA_SESSION_COOKIE_NAME", "sid"),
+            ("AKSARA_SESSION_SECURE", "0"),
+            ("AKSARA_SESSION_SAME_SITE", "strict"),
+            ("AKSARA_SESSION_MAX_AGE", "600"),
+            ("AKSARA_SESSION_IDLE_TIMEOUT", "5m"),
+            ("AKSARA_SESSION_ABSOLUTE_LIFETIME", "2w"),
+            ("AKSARA_SESSION_DOMAIN", "example.com"),
+            ("AKSARA_SESSION_PATH", "/api"),
+            (
+                "AKSARA_CSRF_TRUSTED_ORIGINS",
+                "https://a.example.com, https://b.example.com:8443",
+            ),
+        ],
+    )
+    .unwrap();
+    assert!(settings.debug);
+    assert_eq!(settings.database_url, "mysql://root@127.0.0.1/app");
+    assert_eq!(settings.bind, "[::1]:8080");
+    let session = &settings.session;
+    assert_eq!(session.cookie_name, "sid");
+    assert!(!session.secure);
+    assert_eq!(session.same_site, SameSite::Strict);
+    assert_eq!(session.max_age, Duration::from_secs(600));
+    assert_eq!(session.idle_timeout, Duration::from_secs(300));
+    assert_eq!(session.absolute_lifetime, days(14));
+    assert_eq!(session.domain.as_deref(), Some("example.com"));
+    assert_eq!(session.path, "/api");
+    assert_eq!(
+        settings.csrf.trusted_origins,
+        ["https://a.example.com", "https://b.example.com:8443"]
+    );
+}
+
+#[test]
+fn every_section_field_has_an_environment_variable() {
+    for field in de::field_names::<SessionSettings>() {
+        let var = format!("AKSARA_SESSION_{}", field.to_ascii_uppercase());
+        assert_eq!(
+            env_key_path(&var),
+            Some(vec!["session".to_owned(), (*field).to_owned()]),
+            "{var}"
+        );
+    }
+    assert_eq!(
+        env_key_path("AKSARA_CSRF_TRUSTED_ORIGINS"),
+        Some(vec!["csrf".to_owned(), "trusted_origins".to_owned()])
+    );
+    for top in ["secret_key", "debug", "database_url", "bind"] {
+        let var = format!("AKSARA_{}", top.to_ascii_uppercase());
+        assert_eq!(env_key_path(&var), Some(vec![top.to_owned()]), "{var}");
+    }
+}
+
+#[test]
+fn the_environment_overrides_the_file() {
+    let file = format!(
+        "secret_key = \"{KEY}\"\nbind = \"127.0.0.1:1\"\n[session]\ncookie_name = \"from_file\"\nmax_age = \"7d\"\n"
+    );
+    let settings = load(
+        Some(&file),
+        &[
+            ("AKSARA_BIND", "127.0.0.1:2"),
+            ("AKSARA_SESSION_MAX_AGE", "1h"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(settings.bind, "127.0.0.1:2");
+    assert_eq!(settings.session.max_age, Duration::from_secs(3600));
+    assert_eq!(settings.session.cookie_name, "from_file");
+}
+
+#[test]
+fn unrelated_and_unknown_variables_are_ignored() {
+    let settings = load(
+        None,
+        &[
+            ("AKSARA_SECRET_KEY", KEY),
+            ("AKSARA_TEST_POSTGRES_URL", "postgres://x"),
+            ("AKSARA_CONFIG", "elsewhere.toml"),
+            ("AKSARA_SESSION_NOPE", "1"),
+            ("AKSARA_APP_", "1"),
+            ("PATH", "/usr/bin"),
+            ("aksara_debug", "maybe"),
+        ],
+    )
+    .unwrap();
+    assert!(!settings.debug);
+    assert!(settings.extra.keys().is_empty());
+}
+
+#[test]
+fn malformed_environment_values_name_the_variable() {
+    let cases: [(&str, &str, &str); 7] = [
+        (
+            "AKSARA_DEBUG",
+            "maybe",
+            "invalid setting `debug` (environment variable AKSARA_DEBUG): expected a boolean \
+             (true/false, 1/0, yes/no or on/off), got \"maybe\"",
+        ),
+        (
+            "AKSARA_SESSION_MAX_AGE",
+            "7 dayz",
+            "invalid setting `session.max_age` (environment variable AKSARA_SESSION_MAX_AGE): \
+             invalid duration \"7 dayz\"",
+        ),
+        (
+            "AKSARA_SESSION_SAME_SITE",
+            "sometimes",
+            "invalid setting `session.same_site` (environment variable \
+             AKSARA_SESSION_SAME_SITE): expected \"strict\", \"lax\" or \"none\", got \"sometimes\"",
+        ),
+        (
+            "AKSARA_BIND",
+            "8000",
+            "invalid setting `bind` (environment variable AKSARA_BIND): expected host:port such \
+             as 127.0.0.1:8000, got \"8000\"",
+        ),
+        (
+            "AKSARA_DATABASE_URL",
+            "redis://:hunter2@cache",
+            "invalid setting `database_url` (environment variable AKSARA_DATABASE_URL): expected \
+             a URL starting with sqlite:",
+        ),
+        (
+            "AKSARA_CSRF_TRUSTED_ORIGINS",
+            "https://ok.example.com,ftp://files.example.com",
+            "invalid setting `csrf.trusted_origins[1]` (environment variable \
+             AKSARA_CSRF_TRUSTED_ORIGINS): expected an origin such as https://app.example.com, \
+             got \"ftp://files.example.com\"",
+        ),
+        (
+            "AKSARA_SESSION_COOKIE_NAME",
+            "my session",
+            "invalid setting `session.cookie_name` (environment variable \
+             AKSARA_SESSION_COOKIE_NAME): expected a cookie name",
+        ),
+    ];
+    for (var, value, expected) in cases {
+        let message = error(None, &[("AKSARA_SECRET_KEY", KEY), (var, value)]);
+        assert!(message.starts_with(expected), "{var}={value}:\n{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+}
+
+#[test]
+fn malformed_file_values_name_the_key_and_line() {
+    let message = error(
+        Some("secret_key = \"x\"\ndebug = \"yes\"\n"),
+        &[("AKSARA_SECRET_KEY", KEY)],
+    );
+    assert_eq!(
+        message,
+        "invalid setting `debug` (aksara.toml, line 2, column 9): invalid type: string \"yes\", \
+         expected a boolean"
+    );
+    let message = error(
+        Some("[session]\nmax_age = -5\n"),
+        &[("AKSARA_SECRET_KEY", KEY)],
+    );
+    assert!(
+        message.starts_with("invalid setting `session.max_age` (aksara.toml, line 2, column 11): invalid value: integer `-5`"),
+        "{message}"
+    );
+    let message = error(
+        Some("[session]\nidle_timeout = 0\n"),
+        &[("AKSARA_SECRET_KEY", KEY)],
+    );
+    assert_eq!(
+        message,
+        "invalid setting `session.idle_timeout` (aksara.toml, line 2, column 16): expected a \
+         duration greater than zero"
+    );
+    let message = error(
+        Some("[session]\nsame_site = \"none\"\nsecure = false\n"),
+        &[("AKSARA_SECRET_KEY", KEY)],
+    );
+    assert!(
+        message.starts_with("invalid setting `session.same_site` (aksara.toml, line 2, column 13): same_site = \"none\" requires secure = true"),
+        "{message}"
+    );
+    let message = error(Some("app = 3\n"), &[("AKSARA_SECRET_KEY", KEY)]);
+    assert!(
+        message
+            .starts_with("invalid setting `app` (aksara.toml, line 1, column 7): expected a table"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unknown_keys_in_the_file_are_errors() {
+    let message = error(Some("secert_key = \"x\"\n"), &[("AKSARA_SECRET_KEY", KEY)]);
+    assert!(
+        message.starts_with(
+            "invalid setting `secert_key` (aksara.toml, line 1, column 14): unknown field \
+             `secert_key`, expected one of `secret_key`"
+        ),
+        "{message}"
+    );
+    let message = error(
+        Some("[session]\ncookie_nam = \"x\"\n"),
+        &[("AKSARA_SECRET_KEY", KEY)],
+    );
+    assert!(
+        message.starts_with(
+            "invalid setting `session.cookie_nam` (aksara.toml, line 2, column 14): unknown \
+             field `cookie_nam`, expected one of `cookie_name`"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn invalid_toml_is_reported_with_its_line() {
+    let message = error(Some("debug = true\n[session\n"), &[]);
+    assert!(
+        message.starts_with("aksara.toml is not valid TOML: TOML parse error at line 2"),
+        "{message}"
+    );
+}
+
+#[test]
+fn outside_debug_a_missing_or_weak_secret_key_is_refused() {
+    let message = error(None, &[]);
+    assert!(
+        message.starts_with(
+            "refusing to start: secret_key is not set; set AKSARA_SECRET_KEY (or secret_key in \
+             aksara.toml) to at least 32 random bytes"
+        ),
+        "{message}"
+    );
+    let message = error(None, &[("AKSARA_SECRET_KEY", "")]);
+    assert!(
+        message.starts_with(
+            "refusing to start: secret_key is empty (environment variable AKSARA_SECRET_KEY)"
+        ),
+        "{message}"
+    );
+    let message = error(None, &[("AKSARA_SECRET_KEY", "too-short-Q7x")]);
+    assert!(
+        message.contains("is 13 bytes long; use at least 32 bytes"),
+        "{message}"
+    );
+    let message = error(
+        Some("secret_key = \"aksara-insecure-development-key-do-not-deploy\"\n"),
+        &[],
+    );
+    assert!(
+        message.starts_with(
+            "refusing to start: secret_key is a placeholder from documentation or a template \
+             (it contains \"insecure\") (aksara.toml, line 1, column 14)"
+        ),
+        "{message}"
+    );
+    assert!(!message.contains("do-not-deploy"), "{message}");
+    let message = error(None, &[("AKSARA_SECRET_KEY", &"ab".repeat(20))]);
+    assert!(message.contains("only 2 distinct characters"), "{message}");
+}
+
+#[test]
+fn debug_mode_allows_a_weak_key_and_generates_a_missing_one() {
+    let settings = load(None, &[("AKSARA_DEBUG", "true")]).unwrap();
+    assert_eq!(settings.secret_key.len(), 64);
+    assert_eq!(settings.secret_key.weakness(), None);
+    let other = load(None, &[("AKSARA_DEBUG", "true")]).unwrap();
+    assert_ne!(settings.secret_key.expose(), other.secret_key.expose());
+
+    let settings = load(Some("debug = true\nsecret_key = \"dev\"\n"), &[]).unwrap();
+    assert_eq!(settings.secret_key.expose(), "dev");
+    assert!(settings.check_secret_key().is_ok());
+
+    let mut settings = settings;
+    settings.debug = false;
+    let message = settings.check_secret_key().unwrap_err().to_string();
+    assert!(
+        message.starts_with("refusing to start: secret_key is 3 bytes long;"),
+        "{message}"
+    );
+}
+
+#[test]
+fn debug_output_hides_secrets() {
+    let file = format!(
+        "secret_key = \"{KEY}\"\ndatabase_url = \"postgres://app:hunter2@db/app?sslmode=require&password=swordfish\"\n\
+         [app]\napi_token = \"tok_live_123\"\n"
+    );
+    let settings = load(Some(&file), &[]).unwrap();
+    let shown = format!("{settings:?} {settings:#?}");
+    for secret in [KEY, "hunter2", "swordfish", "tok_live_123"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    assert!(shown.contains("SecretKey(<redacted>)"), "{shown}");
+    assert!(
+        shown.contains("postgres://app:redacted@db/app?sslmode=require&password=redacted"),
+        "{shown}"
+    );
+    assert!(shown.contains("extra_keys: [\"api_token\"]"), "{shown}");
+    assert_eq!(
+        settings.database_url,
+        "postgres://app:hunter2@db/app?sslmode=require&password=swordfish"
+    );
+}
+
+#[test]
+fn extra_settings_merge_file_and_environment() {
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct App {
+        page_size: u32,
+        title: String,
+        #[serde(default)]
+        admins: Vec<String>,
+        mailer: Mailer,
+        #[serde(default, deserialize_with = "deserialize_duration")]
+        cache_ttl: Duration,
+    }
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Mailer {
+        host: String,
+        port: u16,
+    }
+    let file = format!(
+        "secret_key = \"{KEY}\"\n[app]\npage_size = 20\ntitle = \"Blog\"\ncache_ttl = \"5m\"\n\
+         [app.mailer]\nhost = \"localhost\"\nport = 25\n"
+    );
+    let settings = load(
+        Some(&file),
+        &[
+            ("AKSARA_APP_TITLE", "2024"),
+            ("AKSARA_APP_ADMINS", "ann@example.com,bob@example.com"),
+            ("AKSARA_APP_MAILER__PORT", "2525"),
+        ],
+    )
+    .unwrap();
+    let app: App = settings.extra().unwrap();
+    assert_eq!(
+        app,
+        App {
+            page_size: 20,
+            title: "2024".into(),
+            admins: vec!["ann@example.com".into(), "bob@example.com".into()],
+            mailer: Mailer {
+                host: "localhost".into(),
+                port: 2525
+            },
+            cache_ttl: Duration::from_secs(300),
+        }
+    );
+
+    let settings = load(Some(&format!("secret_key = \"{KEY}\"\n")), &[]).unwrap();
+    let message = settings.extra::<App>().unwrap_err().to_string();
+    assert_eq!(
+        message,
+        "missing setting `app.page_size`: set it in aksara.toml or with the environment variable \
+         AKSARA_APP_PAGE_SIZE"
+    );
+    let settings = load(
+        Some(&format!("secret_key = \"{KEY}\"\n[app]\npage_size = 1\ntitle = \"t\"\n[app.mailer]\nhost = \"h\"\n")),
+        &[],
+    )
+    .unwrap();
+    let message = settings.extra::<App>().unwrap_err().to_string();
+    assert_eq!(
+        message,
+        "missing setting `app.mailer.port`: set it in aksara.toml or with the environment \
+         variable AKSARA_APP_MAILER__PORT"
+    );
+    let settings = load(
+        Some(&format!(
+            "secret_key = \"{KEY}\"\n[app]\npage_size = 1\ntitle = \"t\"\n"
+        )),
+        &[
+            ("AKSARA_APP_MAILER__HOST", "h"),
+            ("AKSARA_APP_MAILER__PORT", "-1"),
+        ],
+    )
+    .unwrap();
+    let message = settings.extra::<App>().unwrap_err().to_string();
+    assert_eq!(
+        message,
+        "invalid setting `app.mailer.port` (environment variable AKSARA_APP_MAILER__PORT): \
+         expected a non-negative integer, got \"-1\""
+    );
+}
+
+#[test]
+fn a_missing_named_file_is_an_error() {
+    let err = Settings::load_from("/nonexistent/aksara.toml").unwrap_err();
+    assert!(matches!(err, SettingsError::Read { .. }));
+    assert!(
+        err.to_string()
+            .starts_with("cannot read settings file /nonexistent/aksara.toml: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn bind_addresses() {
+    for ok in [
+        "127.0.0.1:8000",
+        "0.0.0.0:0",
+        "localhost:8000",
+        "[::1]:80",
+        "[::]:443",
+    ] {
+        assert_eq!(check_bind(ok), Ok(()), "{ok}");
+    }
+    for bad in [
+        "",
+        "8000",
+        ":8000",
+        "127.0.0.1",
+        "127.0.0.1:http",
+        "::1:80",
+        "host:70000",
+    ] {
+        assert!(check_bind(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn origins_are_normalised() {
+    assert_eq!(
+        normalize_origin("HTTPS://App.Example.COM:443/").unwrap(),
+        "https://app.example.com"
+    );
+    assert_eq!(
+        normalize_origin("http://localhost:3000").unwrap(),
+        "http://localhost:3000"
+    );
+    for bad in [
+        "app.example.com",
+        "https://app.example.com/path",
+        "https://app.example.com?x=1",
+        "https://user@app.example.com",
+        "ftp://app.example.com",
+        "*",
+    ] {
+        assert!(normalize_origin(bad).is_err(), "{bad}");
+    }
+}
