@@ -151,7 +151,10 @@ pub fn auth_user(args: TokenStream, item: TokenStream) -> TokenStream {
 /// }
 /// ```
 ///
-/// The handler keeps its extractors; the guard adds one in front of them.
+/// The handler keeps its extractors; the guard adds one in front of them, so it
+/// refuses the request before any other extractor runs. With
+/// `#[axum::debug_handler]`, put the guard above it: the debug check then sees the
+/// handler as axum will call it.
 #[proc_macro_attribute]
 pub fn login_required(args: TokenStream, item: TokenStream) -> TokenStream {
     guard::expand(guard::Requirement::Login, args.into(), item.into()).into()

@@ -130,6 +130,5 @@ fn main() {
     let _: aksara::Column<by_username::Member, String> = by_username::Member::USERNAME;
 
     assert!(<own_username::Handle as AuthUser>::LOGIN_IS_EMAIL);
-    let _: aksara::Column<own_username::Handle, Option<String>> =
-        own_username::Handle::USERNAME;
+    let _: aksara::Column<own_username::Handle, Option<String>> = own_username::Handle::USERNAME;
 }

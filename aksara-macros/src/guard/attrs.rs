@@ -31,13 +31,14 @@ impl Options {
                             format!("duplicate `{attribute}` option `redirect`"),
                         );
                     }
-                    match meta.value().and_then(|value| value.parse::<LitStr>()) {
-                        Ok(lit) => {
+                    let value = meta.value()?.parse::<syn::Expr>()?;
+                    match value {
+                        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => {
                             check_redirect(cx, &lit);
                             options.redirect = Some(lit);
                         }
-                        Err(_) => cx.error_spanned_by(
-                            &meta.path,
+                        other => cx.error_spanned_by(
+                            &other,
                             "`redirect` takes a string literal, as in `redirect = \"/login\"`",
                         ),
                     }

@@ -13,11 +13,13 @@ pub(crate) fn check(cx: &Ctxt, requirement: Requirement, item: TokenStream) -> O
     let handler = match syn::parse2::<ItemFn>(item.clone()) {
         Ok(handler) => handler,
         Err(_) => {
-            let what = syn::parse2::<syn::Item>(item)
+            let (what, span) = syn::parse2::<syn::Item>(item)
                 .ok()
-                .map_or("this item", describe);
+                .map_or(("this item", proc_macro2::Span::call_site()), |item| {
+                    describe(&item)
+                });
             cx.error_at(
-                proc_macro2::Span::call_site(),
+                span,
                 format!("`#[{attribute}]` goes on an async handler function, not on {what}"),
             );
             return None;
@@ -48,16 +50,18 @@ pub(crate) fn check(cx: &Ctxt, requirement: Requirement, item: TokenStream) -> O
     Some(handler)
 }
 
-fn describe(item: syn::Item) -> &'static str {
+/// What the item is, and the span of its keyword.
+fn describe(item: &syn::Item) -> (&'static str, proc_macro2::Span) {
+    use syn::spanned::Spanned as _;
     match item {
-        syn::Item::Struct(_) => "a struct",
-        syn::Item::Enum(_) => "an enum",
-        syn::Item::Impl(_) => "an impl block",
-        syn::Item::Mod(_) => "a module",
-        syn::Item::Trait(_) => "a trait",
-        syn::Item::Const(_) => "a const",
-        syn::Item::Static(_) => "a static",
-        syn::Item::Type(_) => "a type alias",
-        _ => "this item",
+        syn::Item::Struct(item) => ("a struct", item.struct_token.span),
+        syn::Item::Enum(item) => ("an enum", item.enum_token.span),
+        syn::Item::Impl(item) => ("an impl block", item.impl_token.span),
+        syn::Item::Mod(item) => ("a module", item.mod_token.span),
+        syn::Item::Trait(item) => ("a trait", item.trait_token.span),
+        syn::Item::Const(item) => ("a const", item.const_token.span),
+        syn::Item::Static(item) => ("a static", item.static_token.span),
+        syn::Item::Type(item) => ("a type alias", item.type_token.span),
+        other => ("this item", other.span()),
     }
 }

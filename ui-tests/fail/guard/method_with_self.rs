@@ -1,0 +1,12 @@
+use aksara_auth::prelude::*;
+
+struct Api;
+
+impl Api {
+    #[login_required]
+    async fn profile(&self, user: CurrentUser<User>) -> String {
+        user.email.clone()
+    }
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use aksara_auth::prelude::*;
+
+#[staff_required]
+struct Dashboard;
+
+fn main() {}

@@ -1,0 +1,8 @@
+use aksara_auth::prelude::*;
+
+#[login_required(redirect = "login")]
+async fn profile(user: CurrentUser<User>) -> String {
+    user.email.clone()
+}
+
+fn main() {}

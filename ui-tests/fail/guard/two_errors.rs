@@ -1,0 +1,9 @@
+use aksara_auth::prelude::*;
+
+// Both mistakes are reported at once.
+#[login_required(redirect = "https://example.com/login")]
+fn profile(user: CurrentUser<User>) -> String {
+    user.email.clone()
+}
+
+fn main() {}

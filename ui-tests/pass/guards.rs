@@ -1,0 +1,44 @@
+//! The guard macros on handlers with other extractors, next to
+//! `#[axum::debug_handler]` (the guard goes above it, so that the handler it
+//! checks has the guard's extractor), on a plain router.
+
+use aksara_auth::prelude::*;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+
+#[derive(Clone)]
+struct AppState {
+    greeting: &'static str,
+}
+
+#[login_required]
+async fn profile(user: CurrentUser<User>) -> String {
+    user.email.clone()
+}
+
+#[staff_required(redirect = "/login?from=admin")]
+#[axum::debug_handler(state = AppState)]
+async fn admin(State(state): State<AppState>, Path(id): Path<i64>, user: RequestUser<User>) -> String {
+    format!("{} {id} {}", state.greeting, user.is_staff())
+}
+
+#[superuser_required]
+#[axum::debug_handler]
+async fn rename(Json(body): Json<serde_json::Value>) -> Json<serde_json::Value> {
+    Json(body)
+}
+
+#[login_required(redirect = "/accounts/login")]
+pub async fn public_handler() -> &'static str {
+    "ok"
+}
+
+fn main() {
+    let _plain: axum::Router = axum::Router::new()
+        .route("/profile", get(profile))
+        .route("/admin/{id}", get(admin))
+        .route("/rename", post(rename))
+        .route("/public", get(public_handler))
+        .with_state(AppState { greeting: "hi" });
+}
