@@ -6,6 +6,7 @@
 //! Sessions in memory and in the database on every configured backend.
 
 use aksara::ApiError;
+use aksara_auth::authentication::{Authentication, Authenticator, Outcome, csrf_token};
 use aksara_auth::prelude::*;
 use aksara_auth::session::{DbSessionStore, SessionStore};
 use aksara_tests::databases;
@@ -105,10 +106,54 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+async fn token_view(session: Session) -> String {
+    csrf_token(&session).await.unwrap()
+}
+
+/// Authenticates `X-Test-User: <email>`, a header credential (exempt from CSRF).
+struct HeaderAuthentication;
+
+impl Authenticator<User> for HeaderAuthentication {
+    fn name(&self) -> &'static str {
+        "test-header"
+    }
+
+    fn challenge(&self) -> Option<&'static str> {
+        Some("TestHeader realm=\"tests\"")
+    }
+
+    async fn authenticate(&self, parts: &http::request::Parts, db: &Db) -> Outcome<User> {
+        let Some(email) = parts
+            .headers
+            .get("x-test-user")
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Outcome::NoCredential;
+        };
+        match User::objects()
+            .filter(User::EMAIL.eq(email))
+            .first(db)
+            .await
+        {
+            Ok(Some(user)) => {
+                Outcome::Authenticated(Authentication::new(user, self.name()).by_header())
+            }
+            Ok(None) => Outcome::invalid("unknown test user"),
+            Err(error) => Outcome::from(error),
+        }
+    }
+}
+
 fn app(db: Db, store: impl SessionStore) -> axum::Router {
     Aksara::new(db)
         .layer(SessionLayer::new(store).secret_key(SECRET).secure(false))
-        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+        .layer(
+            AuthenticationLayer::<User>::new()
+                .with(SessionAuthentication)
+                .with(HeaderAuthentication)
+                .trusted_origins(["https://trusted.example/"]),
+        )
+        .route("/csrf-token", get(token_view))
         .route("/login", post(login_view))
         .route("/logout", post(logout_view))
         .route("/profile", get(profile))
@@ -125,6 +170,8 @@ fn app(db: Db, store: impl SessionStore) -> axum::Router {
 struct Client {
     app: axum::Router,
     cookie: Option<String>,
+    /// Extra headers on every request; a browser's same-origin fetch by default.
+    headers: Vec<(&'static str, String)>,
 }
 
 struct Reply {
@@ -144,6 +191,7 @@ impl Client {
         Self {
             app: app.clone(),
             cookie: None,
+            headers: vec![("sec-fetch-site", "same-origin".to_owned())],
         }
     }
 
@@ -151,6 +199,9 @@ impl Client {
         let mut request = Request::builder().method(method).uri(path);
         if let Some(cookie) = &self.cookie {
             request = request.header(header::COOKIE, cookie);
+        }
+        for (name, value) in &self.headers {
+            request = request.header(*name, value);
         }
         let body = match json {
             Some(json) => {
@@ -563,6 +614,114 @@ async fn an_inactive_user_is_anonymous_on_the_next_request() {
         assert_eq!(
             client.send("GET", "/profile", None).await.status,
             StatusCode::UNAUTHORIZED,
+            "{label}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cross_site_unsafe_requests_with_the_session_cookie_are_refused() {
+    each_setup(async |label, db, app| {
+        create_user(&db, "jane@example.com").await;
+        let mut client = Client::new(&app);
+        assert_eq!(
+            client.login("jane@example.com", PASSWORD).await.status,
+            StatusCode::NO_CONTENT
+        );
+        let cookie = client.cookie.clone();
+
+        let cases: [(&[(&'static str, &str)], StatusCode); 5] = [
+            (
+                &[
+                    ("sec-fetch-site", "cross-site"),
+                    ("origin", "https://evil.example"),
+                ],
+                StatusCode::FORBIDDEN,
+            ),
+            (&[("sec-fetch-site", "same-site")], StatusCode::FORBIDDEN),
+            (&[("origin", "https://evil.example")], StatusCode::FORBIDDEN),
+            (&[], StatusCode::FORBIDDEN),
+            (
+                &[
+                    ("sec-fetch-site", "cross-site"),
+                    ("origin", "https://trusted.example"),
+                ],
+                StatusCode::NO_CONTENT,
+            ),
+        ];
+        for (headers, expected) in cases {
+            let mut attacker = Client::new(&app);
+            attacker.cookie = cookie.clone();
+            attacker.headers = headers.iter().map(|(n, v)| (*n, (*v).to_owned())).collect();
+            let reply = attacker.send("POST", "/remember", None).await;
+            assert_eq!(reply.status, expected, "{label}: {headers:?}");
+            if expected == StatusCode::FORBIDDEN {
+                assert_eq!(reply.json()["error"]["code"], "csrf_failed", "{label}");
+            }
+        }
+        // The refused requests did not end the session.
+        assert_eq!(
+            client.send("GET", "/profile", None).await.status,
+            StatusCode::OK,
+            "{label}"
+        );
+
+        // A client that sends neither header proves itself with the token.
+        let token = client.send("GET", "/csrf-token", None).await.body;
+        let mut app_client = Client::new(&app);
+        app_client.cookie = client.cookie.clone();
+        app_client.headers = vec![("x-csrf-token", "wrong".to_owned())];
+        assert_eq!(
+            app_client.send("POST", "/remember", None).await.status,
+            StatusCode::FORBIDDEN,
+            "{label}"
+        );
+        app_client.headers = vec![("x-csrf-token", token)];
+        assert_eq!(
+            app_client.send("POST", "/remember", None).await.status,
+            StatusCode::NO_CONTENT,
+            "{label}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn header_credentials_are_exempt_from_the_csrf_check() {
+    each_setup(async |label, db, app| {
+        create_user(&db, "jane@example.com").await;
+        let mut api = Client::new(&app);
+        api.headers = vec![
+            ("x-test-user", "jane@example.com".to_owned()),
+            ("sec-fetch-site", "cross-site".to_owned()),
+            ("origin", "https://evil.example".to_owned()),
+        ];
+        let reply = api.send("POST", "/remember", None).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NO_CONTENT,
+            "{label}: {}",
+            reply.body
+        );
+        assert_eq!(
+            api.send("GET", "/profile", None).await.body,
+            "jane@example.com",
+            "{label}"
+        );
+
+        // A bad header credential ends the request with 401 and the challenges.
+        api.headers = vec![("x-test-user", "nobody@example.com".to_owned())];
+        let reply = api.send("GET", "/whoami", None).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{label}");
+        assert_eq!(
+            reply.headers[header::WWW_AUTHENTICATE],
+            "TestHeader realm=\"tests\"",
+            "{label}"
+        );
+        assert_eq!(
+            reply.json()["error"]["code"],
+            "authentication_failed",
             "{label}"
         );
     })

@@ -49,6 +49,7 @@ use crate::AuthUser;
 pub struct AuthenticationLayer<U> {
     authenticators: Vec<Arc<dyn DynAuthenticator<U>>>,
     db: Option<Db>,
+    trusted_origins: Vec<String>,
 }
 
 impl<U> Clone for AuthenticationLayer<U> {
@@ -56,6 +57,7 @@ impl<U> Clone for AuthenticationLayer<U> {
         Self {
             authenticators: self.authenticators.clone(),
             db: self.db.clone(),
+            trusted_origins: self.trusted_origins.clone(),
         }
     }
 }
@@ -88,6 +90,7 @@ impl<U: AuthUser> AuthenticationLayer<U> {
         Self {
             authenticators: Vec::new(),
             db: None,
+            trusted_origins: Vec::new(),
         }
     }
 
@@ -100,6 +103,29 @@ impl<U: AuthUser> AuthenticationLayer<U> {
     #[must_use]
     pub fn with(mut self, authenticator: impl Authenticator<U>) -> Self {
         self.authenticators.push(Arc::new(authenticator));
+        self
+    }
+
+    /// Origins (`https://app.example.com`, scheme and host and any port) whose
+    /// pages may send unsafe requests with the session cookie, besides this site
+    /// itself. See [`csrf`](super::csrf) for the whole check.
+    ///
+    /// ```
+    /// use aksara_auth::prelude::*;
+    /// let layer = AuthenticationLayer::<User>::new()
+    ///     .with(SessionAuthentication)
+    ///     .trusted_origins(["https://app.example.com"]);
+    /// ```
+    #[must_use]
+    pub fn trusted_origins<I: IntoIterator<Item = T>, T: Into<String>>(
+        mut self,
+        origins: I,
+    ) -> Self {
+        self.trusted_origins
+            .extend(origins.into_iter().map(|origin| {
+                let origin: String = origin.into();
+                origin.trim_end_matches('/').to_owned()
+            }));
         self
     }
 
@@ -134,6 +160,7 @@ impl<U: AuthUser, S> Layer<S> for AuthenticationLayer<U> {
                 authenticators: self.authenticators.clone(),
                 db: self.db.clone(),
                 challenges: challenges.into(),
+                trusted_origins: self.trusted_origins.clone(),
             }),
             user: PhantomData,
         }
@@ -144,6 +171,7 @@ struct Shared<U> {
     authenticators: Vec<Arc<dyn DynAuthenticator<U>>>,
     db: Option<Db>,
     challenges: Arc<[&'static str]>,
+    trusted_origins: Vec<String>,
 }
 
 /// The service [`AuthenticationLayer`] wraps around the routes.
@@ -236,6 +264,12 @@ impl<U: AuthUser> Shared<U> {
                 match authenticator.authenticate(parts, &db).await {
                     Outcome::NoCredential => continue,
                     Outcome::Authenticated(auth) => {
+                        if !auth.is_by_header() {
+                            // A cookie the browser attached: make sure this site asked.
+                            super::csrf::check(parts, &self.trusted_origins)
+                                .await
+                                .map_err(IntoResponse::into_response)?;
+                        }
                         status = AuthStatus::of(&auth, Arc::clone(&self.challenges));
                         parts.extensions.insert(Resolved(Some(Arc::new(auth))));
                         break;

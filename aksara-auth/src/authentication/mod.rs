@@ -41,6 +41,7 @@
 //! let layer = AuthenticationLayer::<User>::new().with(InternalHeader);
 //! ```
 
+pub mod csrf;
 mod extract;
 mod layer;
 
@@ -55,6 +56,7 @@ use axum::http::request::Parts;
 
 use crate::AuthUser;
 
+pub use csrf::{CSRF_HEADER, csrf_token};
 pub use extract::{AuthStatus, CurrentUser, MaybeUser, RequestUser};
 pub use layer::{AuthenticationLayer, AuthenticationService};
 

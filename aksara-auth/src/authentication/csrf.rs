@@ -1,0 +1,237 @@
+//! Cross-site request forgery protection for requests authenticated by the
+//! session cookie, which a browser attaches to requests that other sites make.
+//!
+//! An unsafe request (any method but GET, HEAD, OPTIONS and TRACE) that a session
+//! authenticated passes when:
+//!
+//! 1. its `Sec-Fetch-Site` header says `same-origin` or `none` (typed by the
+//!    user), or its `Origin` is in the trusted origins; or else
+//! 2. it has no `Sec-Fetch-Site` but an `Origin` equal to the request's own
+//!    (`Host`) or a trusted one; or else
+//! 3. it has neither header (an older browser or a non-browser client) and sends
+//!    the session's token, from [`csrf_token`], in the `X-CSRF-Token` header.
+//!
+//! Anything else gets 403 `csrf_failed`. Requests authenticated by a header
+//! (`Authorization: Bearer …`) are exempt: a cross-site page cannot make the
+//! browser add that header. Anonymous requests are not checked here, as in Django
+//! REST framework.
+
+use aksara::ApiError;
+use axum::http::header::{HOST, ORIGIN};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use subtle::ConstantTimeEq as _;
+
+use crate::session::{Session, SessionError};
+
+/// The header a client without `Origin` / `Sec-Fetch-Site` sends the token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The session key of the token.
+const TOKEN_KEY: &str = "_csrf_token";
+
+/// The session's CSRF token, created on first use. Give it to clients that send
+/// neither `Origin` nor `Sec-Fetch-Site` (a mobile app using the session
+/// cookie, an old browser): they send it back in the `X-CSRF-Token` header.
+///
+/// # Errors
+/// [`SessionError`] if the session cannot store the token.
+///
+/// # Panics
+/// If the operating system's random number generator fails (as session ids do).
+///
+/// ```
+/// use aksara_auth::prelude::*;
+/// use aksara_auth::authentication::csrf_token;
+///
+/// async fn token(session: Session) -> Result<String, aksara_auth::session::SessionError> {
+///     csrf_token(&session).await
+/// }
+/// ```
+pub async fn csrf_token(session: &Session) -> Result<String, SessionError> {
+    if let Ok(Some(token)) = session.get::<String>(TOKEN_KEY).await {
+        return Ok(token);
+    }
+    let mut bytes = [0_u8; 32];
+    // As for session ids: without the OS's randomness no token can be safe.
+    getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    session.insert(TOKEN_KEY, &token).await?;
+    Ok(token)
+}
+
+/// Whether the method cannot change state (RFC 9110 safe methods).
+fn is_safe(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// Checks a session-authenticated request; the 403 to send when it fails.
+pub(crate) async fn check(parts: &Parts, trusted_origins: &[String]) -> Result<(), ApiError> {
+    if is_safe(&parts.method) {
+        return Ok(());
+    }
+    let headers = &parts.headers;
+    let origin = header_str(headers, ORIGIN.as_str());
+    let trusted = origin.is_some_and(|origin| {
+        trusted_origins
+            .iter()
+            .any(|trusted| trusted.eq_ignore_ascii_case(origin))
+    });
+    if let Some(site) = header_str(headers, "sec-fetch-site") {
+        if matches!(site, "same-origin" | "none") || trusted {
+            return Ok(());
+        }
+        return Err(refused("the request comes from another site"));
+    }
+    if let Some(origin) = origin {
+        if trusted || is_own_origin(origin, headers) {
+            return Ok(());
+        }
+        return Err(refused(
+            "the request's Origin is not this site or a trusted origin",
+        ));
+    }
+    let sent = header_str(headers, CSRF_HEADER).unwrap_or_default();
+    let expected = match parts.extensions.get::<Session>() {
+        Some(session) => session.get::<String>(TOKEN_KEY).await.ok().flatten(),
+        None => None,
+    };
+    match expected {
+        Some(expected)
+            if !sent.is_empty() && bool::from(expected.as_bytes().ct_eq(sent.as_bytes())) =>
+        {
+            Ok(())
+        }
+        _ => Err(refused(
+            "send the session's CSRF token in the X-CSRF-Token header",
+        )),
+    }
+}
+
+fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// `Origin: https://host:port` against the request's `Host: host:port`.
+fn is_own_origin(origin: &str, headers: &HeaderMap) -> bool {
+    let Some(host) = header_str(headers, HOST.as_str()) else {
+        return false;
+    };
+    origin
+        .split_once("://")
+        .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+}
+
+fn refused(reason: &'static str) -> ApiError {
+    tracing::info!(target: "aksara_auth::csrf", reason, "cross-site request refused");
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "csrf_failed",
+        format!("CSRF check failed: {reason}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Request;
+
+    fn parts(method: Method, headers: &[(&str, &str)]) -> Parts {
+        let mut request = Request::builder().method(method).uri("/x");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.body(()).unwrap().into_parts().0
+    }
+
+    async fn verdict(method: Method, headers: &[(&str, &str)]) -> Result<(), ApiError> {
+        check(
+            &parts(method, headers),
+            &["https://trusted.example".to_owned()],
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn safe_methods_pass_whatever_their_origin() {
+        let foreign = [
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://evil.example"),
+        ];
+        assert!(verdict(Method::GET, &foreign).await.is_ok());
+        assert!(verdict(Method::HEAD, &foreign).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn fetch_metadata_decides_when_present() {
+        assert!(
+            verdict(Method::POST, &[("sec-fetch-site", "same-origin")])
+                .await
+                .is_ok()
+        );
+        assert!(
+            verdict(Method::POST, &[("sec-fetch-site", "none")])
+                .await
+                .is_ok()
+        );
+        assert!(
+            verdict(Method::DELETE, &[("sec-fetch-site", "same-site")])
+                .await
+                .is_err()
+        );
+        let refused = verdict(
+            Method::POST,
+            &[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "https://evil.example"),
+            ],
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            (refused.status(), refused.code()),
+            (StatusCode::FORBIDDEN, "csrf_failed")
+        );
+        let trusted = [
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://trusted.example"),
+        ];
+        assert!(verdict(Method::POST, &trusted).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn origin_must_match_the_host_or_be_trusted() {
+        let own = [
+            ("origin", "http://app.example:8000"),
+            ("host", "app.example:8000"),
+        ];
+        assert!(verdict(Method::PUT, &own).await.is_ok());
+        let other = [
+            ("origin", "http://evil.example"),
+            ("host", "app.example:8000"),
+        ];
+        assert!(verdict(Method::PUT, &other).await.is_err());
+        let null = [("origin", "null"), ("host", "app.example")];
+        assert!(verdict(Method::PATCH, &null).await.is_err());
+        assert!(
+            verdict(Method::PATCH, &[("origin", "https://trusted.example")])
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn without_either_header_a_token_is_required() {
+        let refused = verdict(Method::POST, &[]).await.unwrap_err();
+        assert!(refused.message().contains("X-CSRF-Token"));
+        assert!(
+            verdict(Method::POST, &[(CSRF_HEADER, "guess")])
+                .await
+                .is_err()
+        );
+    }
+}
