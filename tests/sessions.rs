@@ -78,10 +78,14 @@ async fn backends() -> Vec<Backend> {
     all
 }
 
+/// Short lifetimes (tests override them further), so what a test leaves in Redis
+/// expires within minutes.
 fn layer(store: &Arc<dyn SessionStore>) -> SessionLayer {
     SessionLayer::new(Arc::clone(store))
         .secret_key(SECRET)
         .secure(false)
+        .idle_timeout(Duration::minutes(1))
+        .absolute_lifetime(Duration::minutes(2))
 }
 
 /// Routes that read and write the session; `/slow/…` waits at `barrier` between

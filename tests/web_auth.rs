@@ -423,8 +423,9 @@ async fn a_password_change_ends_the_other_sessions_only() {
             "{label}: {}",
             reply.body
         );
+        let r = laptop.send("GET", "/profile", None).await;
         assert_eq!(
-            laptop.send("GET", "/profile", None).await.status,
+            r.status,
             StatusCode::OK,
             "{label}: this session stays"
         );
@@ -601,7 +602,7 @@ async fn the_layer_works_on_a_plain_axum_router() {
 }
 
 #[tokio::test]
-async fn an_inactive_user_is_anonymous_on_the_next_request() {
+async fn an_inactive_user_is_anonymous_once_the_user_cache_expires() {
     each_setup(async |label, db, app| {
         let mut jane = create_user(&db, "jane@example.com").await;
         let mut client = Client::new(&app);
@@ -609,11 +610,26 @@ async fn an_inactive_user_is_anonymous_on_the_next_request() {
             client.login("jane@example.com", PASSWORD).await.status,
             StatusCode::NO_CONTENT
         );
+        assert_eq!(
+            client.send("GET", "/profile", None).await.status,
+            StatusCode::OK
+        );
         jane.is_active = false;
         jane.save(&db).await.unwrap();
+        // SessionAuthentication reuses a loaded user for up to one second.
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
         assert_eq!(
             client.send("GET", "/profile", None).await.status,
             StatusCode::UNAUTHORIZED,
+            "{label}"
+        );
+        // As in Django, the session is kept: reactivation lets it in again.
+        jane.is_active = true;
+        jane.save(&db).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        assert_eq!(
+            client.send("GET", "/profile", None).await.status,
+            StatusCode::OK,
             "{label}"
         );
     })

@@ -67,7 +67,12 @@ async fn variant(name: &'static str, store: Option<Arc<dyn SessionStore>>) -> Va
             rates: Vec::new(),
         };
     };
-    let app = routes.layer(SessionLayer::new(store).secret_key(SECRET).secure(false));
+    let app = routes.layer(
+        SessionLayer::new(store)
+            .secret_key(SECRET)
+            .secure(false)
+            .max_age(Duration::minutes(10)),
+    );
     let login = Request::post("/login").body(Body::empty()).unwrap();
     let response = app.clone().oneshot(login).await.unwrap();
     let cookie = response.headers()[header::SET_COOKIE]

@@ -7,6 +7,8 @@ pub use aksara::Model;
 pub use chrono::{DateTime, Utc};
 pub use uuid::Uuid;
 
+pub use crate::guard::{
+    Guard, GuardPolicy, LoginRequired, Requirement, StaffRequired, SuperuserRequired,
+};
 pub use crate::password::PasswordHash;
 pub use crate::user::{AuthUser, USER_SLOT, normalize_email};
-pub use crate::guard::{Guard, GuardPolicy, LoginRequired, Requirement, StaffRequired, SuperuserRequired};

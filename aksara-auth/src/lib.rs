@@ -47,7 +47,9 @@ pub mod __private;
 
 pub use authenticate::{AuthError, authenticate, record_login};
 pub use authentication::{AuthenticationLayer, Authenticator, CurrentUser, MaybeUser, RequestUser};
-pub use login::{SessionAuthentication, get_user, login, logout, update_session_auth_hash};
+pub use login::{
+    SessionAuthentication, get_user, login, logout, set_user_cache_ttl, update_session_auth_hash,
+};
 pub use password::{PasswordHash, PasswordHasher, check_password, hash_password};
 pub use session::{DbSessionStore, MemoryStore, Session, SessionLayer, SessionStore};
 pub use user::{
@@ -78,7 +80,7 @@ pub mod prelude {
     pub use crate::{
         AuthError, AuthUser, AuthenticationLayer, CurrentUser, MaybeUser, PasswordHash,
         RequestUser, SessionAuthentication, User, auth_user, authenticate, get_user, login,
-        logout, login_required, record_login, staff_required, superuser_required,
+        login_required, logout, record_login, staff_required, superuser_required,
         update_session_auth_hash, validate_password,
     };
     pub use aksara::prelude::*;

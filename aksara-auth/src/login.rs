@@ -8,6 +8,23 @@
 //! flushed and the request is anonymous, so changing a password ends every other
 //! session of that user. [`update_session_auth_hash`] keeps the session that made
 //! the change logged in.
+//!
+//! ## The user cache
+//!
+//! Loading the user is a database query, and on SQLite through sqlx it costs more
+//! than the rest of the request (see `BENCHMARKS.md`). [`SessionAuthentication`]
+//! therefore keeps each user it loaded for a short time, one second by default
+//! ([`set_user_cache_ttl`]): a user who is deactivated, deleted or changes their
+//! password elsewhere is anonymous on every session within that second. [`login`],
+//! [`logout`] and [`update_session_auth_hash`] drop the user's entry at once in
+//! this process. Set the time to zero to load the user on every request, as
+//! Django does.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use aksara::{Db, Executor};
 use axum::http::request::Parts;
@@ -32,6 +49,103 @@ fn session_auth_hash<U: AuthUser>(user: &U) -> String {
     digest.update(b"aksara_auth.session_auth_hash\0");
     digest.update(user.password_hash().as_encoded().as_bytes());
     STANDARD_NO_PAD.encode(digest.finalize())
+}
+
+/// How long [`SessionAuthentication`] keeps a loaded user, in milliseconds.
+static USER_CACHE_TTL_MS: AtomicU64 = AtomicU64::new(1_000);
+/// At most this many cached users; a full cache drops its expired entries, then all.
+const USER_CACHE_CAPACITY: usize = 10_000;
+
+/// Sets how long [`SessionAuthentication`] may reuse a user it loaded (default one
+/// second; zero loads the user on every request). See the [module docs](self).
+///
+/// ```
+/// // Always read the user from the database, as Django does.
+/// aksara_auth::set_user_cache_ttl(std::time::Duration::ZERO);
+/// ```
+pub fn set_user_cache_ttl(ttl: Duration) {
+    let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+    USER_CACHE_TTL_MS.store(millis, Ordering::Relaxed);
+    if millis == 0 {
+        user_cache()
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+}
+
+/// A loaded user and the digest of its password hash.
+struct CachedUser {
+    loaded: Instant,
+    user: Arc<dyn Any + Send + Sync>,
+    auth_hash: String,
+}
+
+type UserCache = Mutex<HashMap<(TypeId, Uuid), CachedUser>>;
+
+fn user_cache() -> &'static UserCache {
+    static CACHE: OnceLock<UserCache> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// Drops `id`'s cached user of model `U` in this process.
+fn forget_user<U: AuthUser>(id: Uuid) {
+    user_cache()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .remove(&(TypeId::of::<U>(), id));
+}
+
+/// The user `id` of model `U` with its auth hash: with `use_cache`, from the
+/// cache when fresh, else from the database (and then cached).
+async fn load_user<U: AuthUser>(
+    id: Uuid,
+    db: &(impl Executor + ?Sized),
+    use_cache: bool,
+) -> aksara::Result<Option<(Arc<U>, String)>> {
+    let ttl = if use_cache {
+        Duration::from_millis(USER_CACHE_TTL_MS.load(Ordering::Relaxed))
+    } else {
+        Duration::ZERO
+    };
+    let key = (TypeId::of::<U>(), id);
+    if !ttl.is_zero() {
+        let cache = user_cache()
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(entry) = cache.get(&key).filter(|entry| entry.loaded.elapsed() < ttl)
+            && let Ok(user) = Arc::clone(&entry.user).downcast::<U>()
+        {
+            return Ok(Some((user, entry.auth_hash.clone())));
+        }
+    }
+    let Some(user) = U::objects()
+        .filter(aksara::Column::<U, Uuid>::new(U::META.primary_key).eq(id))
+        .first(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let user = Arc::new(user);
+    let auth_hash = session_auth_hash(&*user);
+    if !ttl.is_zero() {
+        let mut cache = user_cache()
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() >= USER_CACHE_CAPACITY {
+            cache.retain(|_, entry| entry.loaded.elapsed() < ttl);
+            if cache.len() >= USER_CACHE_CAPACITY {
+                cache.clear();
+            }
+        }
+        let entry = CachedUser {
+            loaded: Instant::now(),
+            user: Arc::clone(&user) as Arc<dyn Any + Send + Sync>,
+            auth_hash: auth_hash.clone(),
+        };
+        cache.insert(key, entry);
+    }
+    Ok(Some((user, auth_hash)))
 }
 
 impl From<SessionError> for AuthError {
@@ -78,6 +192,7 @@ pub async fn login<U: AuthUser>(
         .insert(USER_HASH_KEY, &session_auth_hash(user))
         .await?;
     record_login(db, user).await?;
+    forget_user::<U>(user.id());
     tracing::info!(target: "aksara_auth::login", user_id = %user.id(), "logged in");
     Ok(())
 }
@@ -95,10 +210,17 @@ pub async fn login<U: AuthUser>(
 /// }
 /// ```
 pub async fn logout(session: &Session) {
+    if let Ok(Some(id)) = session.get::<Uuid>(USER_ID_KEY).await {
+        user_cache()
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|(_, cached), _| *cached != id);
+    }
     session.flush().await;
 }
 
-/// The session's user: `Ok(None)` when nobody is logged in, the user is gone or
+/// The session's user, read from the database (never from the user cache):
+/// `Ok(None)` when nobody is logged in, the user is gone or
 /// inactive, or the password changed since login (then the session is flushed).
 ///
 /// # Errors
@@ -119,22 +241,44 @@ pub async fn get_user<U: AuthUser>(
     session: &Session,
     db: &(impl Executor + ?Sized),
 ) -> aksara::Result<Option<U>> {
+    let user = session_user::<U>(session, db, false).await?;
+    // Loaded for this call and never cached, so this does not copy.
+    Ok(user.and_then(|user| Arc::try_unwrap(user).ok()))
+}
+
+/// The session's active user whose password is unchanged since login (through
+/// the user cache); flushes the session when the user is gone or the password
+/// changed.
+async fn session_user<U: AuthUser>(
+    session: &Session,
+    db: &(impl Executor + ?Sized),
+    use_cache: bool,
+) -> aksara::Result<Option<Arc<U>>> {
     let Ok(Some(id)) = session.get::<Uuid>(USER_ID_KEY).await else {
         return Ok(None);
     };
-    let Some(user) = U::objects()
-        .filter(aksara::Column::<U, Uuid>::new(U::META.primary_key).eq(id))
-        .first(db)
-        .await?
-    else {
+    let stored: Option<String> = session.get(USER_HASH_KEY).await.ok().flatten();
+    let matches = |current: &str| {
+        stored
+            .as_deref()
+            .is_some_and(|stored| bool::from(stored.as_bytes().ct_eq(current.as_bytes())))
+    };
+    let mut loaded = load_user::<U>(id, db, use_cache).await?;
+    if use_cache
+        && loaded
+            .as_ref()
+            .is_some_and(|(_, current)| !matches(current))
+    {
+        // A cached copy may predate a password change made through this very
+        // session: only the database may end it.
+        forget_user::<U>(id);
+        loaded = load_user::<U>(id, db, false).await?;
+    }
+    let Some((user, current)) = loaded else {
         session.flush().await;
         return Ok(None);
     };
-    let stored: Option<String> = session.get(USER_HASH_KEY).await.ok().flatten();
-    let current = session_auth_hash(&user);
-    let matches =
-        stored.is_some_and(|stored| bool::from(stored.as_bytes().ct_eq(current.as_bytes())));
-    if !matches {
+    if !matches(&current) {
         tracing::info!(target: "aksara_auth::login", user_id = %id, "session ended: the password changed since login");
         session.flush().await;
         return Ok(None);
@@ -164,6 +308,7 @@ pub async fn update_session_auth_hash<U: AuthUser>(
     session: &Session,
     user: &U,
 ) -> Result<(), SessionError> {
+    forget_user::<U>(user.id());
     session.cycle_id().await;
     session
         .insert(USER_HASH_KEY, &session_auth_hash(user))
@@ -196,8 +341,8 @@ impl<U: AuthUser> Authenticator<U> for SessionAuthentication {
             );
             return Outcome::Failed(aksara::ApiError::internal());
         };
-        match get_user::<U>(session, db).await {
-            Ok(Some(user)) => Outcome::Authenticated(Authentication::new(user, "session")),
+        match session_user::<U>(session, db, true).await {
+            Ok(Some(user)) => Outcome::Authenticated(Authentication::shared(user, "session")),
             Ok(None) => Outcome::NoCredential,
             Err(error) => Outcome::from(error),
         }

@@ -131,7 +131,6 @@ impl AuthStatus {
     /// # use aksara_auth::authentication::AuthStatus;
     /// fn refuse(status: &AuthStatus) -> aksara::ApiError { status.login_required() }
     /// ```
-    #[must_use]
     pub fn login_required(&self) -> ApiError {
         challenge(
             ApiError::unauthorized("authentication credentials were not provided")

@@ -120,7 +120,7 @@ impl<U> From<aksara::Error> for Outcome<U> {
 /// # }
 /// ```
 pub struct Authentication<U> {
-    user: U,
+    user: Arc<U>,
     backend: &'static str,
     info: Option<Arc<dyn Any + Send + Sync>>,
     by_header: bool,
@@ -148,6 +148,11 @@ impl<U> Authentication<U> {
     /// # }
     /// ```
     pub fn new(user: U, backend: &'static str) -> Self {
+        Self::shared(Arc::new(user), backend)
+    }
+
+    /// A user already shared (from a cache), without copying it.
+    pub(crate) fn shared(user: Arc<U>, backend: &'static str) -> Self {
         Self {
             user,
             backend,

@@ -95,7 +95,7 @@ impl Config {
 
     /// The earlier of the idle and the absolute deadline, from `now`.
     fn expires_at(&self, created_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
-        (now + self.idle_timeout()).min(created_at + self.absolute_lifetime)
+        after(now, self.idle_timeout()).min(after(created_at, self.absolute_lifetime))
     }
 
     /// Reads the cookie and loads the session it names.
@@ -124,8 +124,8 @@ impl Config {
             }
             Err(err) => return Err(err),
         };
-        let idle_end = record.last_seen + self.idle_timeout();
-        let absolute_end = record.created_at + self.absolute_lifetime;
+        let idle_end = after(record.last_seen, self.idle_timeout());
+        let absolute_end = after(record.created_at, self.absolute_lifetime);
         if now >= idle_end || now >= absolute_end || now >= record.expires_at {
             tracing::debug!(target: "aksara_auth::session", "expired session; anonymous");
             return Ok(stale());
@@ -170,12 +170,12 @@ impl Config {
                     store.delete(old.key()).await?;
                 }
                 store.create(id.key(), &record).await?;
-                let ends_at = record.created_at + self.absolute_lifetime;
+                let ends_at = after(record.created_at, self.absolute_lifetime);
                 Cookie::Set(id, ends_at)
             }
             Plan::Save { id, update } => {
                 if store.save(id.key(), &update).await? {
-                    Cookie::Set(id, update.created_at + self.absolute_lifetime)
+                    Cookie::Set(id, after(update.created_at, self.absolute_lifetime))
                 } else {
                     // Deleted meanwhile (a logout in another tab, a purge): do not
                     // bring it back with this request's writes.
@@ -195,7 +195,7 @@ impl Config {
                     // authoritative one for a privilege change, so store it afresh.
                     store.create(id.key(), &record).await?;
                 }
-                Cookie::Set(id, update.created_at + self.absolute_lifetime)
+                Cookie::Set(id, after(update.created_at, self.absolute_lifetime))
             }
         };
         let value = match cookie {
@@ -415,7 +415,7 @@ impl SessionLayer {
     /// ```
     #[must_use]
     pub fn max_age(mut self, max_age: impl Into<Option<Duration>>) -> Self {
-        self.config().cookie.max_age = max_age.into().map(at_least_one_second);
+        self.config().cookie.max_age = max_age.into().map(sane_duration);
         self
     }
 
@@ -430,7 +430,7 @@ impl SessionLayer {
     /// ```
     #[must_use]
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
-        self.config().idle_timeout = Some(at_least_one_second(timeout));
+        self.config().idle_timeout = Some(sane_duration(timeout));
         self
     }
 
@@ -443,7 +443,7 @@ impl SessionLayer {
     /// ```
     #[must_use]
     pub fn absolute_lifetime(mut self, lifetime: Duration) -> Self {
-        self.config().absolute_lifetime = at_least_one_second(lifetime);
+        self.config().absolute_lifetime = sane_duration(lifetime);
         self
     }
 
@@ -457,7 +457,8 @@ impl SessionLayer {
     /// ```
     #[must_use]
     pub fn touch_interval(mut self, interval: Duration) -> Self {
-        self.config().touch_interval = Some(interval.max(Duration::zero()));
+        self.config().touch_interval =
+            Some(interval.clamp(Duration::zero(), Duration::days(36_525)));
         self
     }
 
@@ -574,8 +575,15 @@ impl SessionLayer {
     }
 }
 
-fn at_least_one_second(duration: Duration) -> Duration {
-    duration.max(Duration::seconds(1))
+/// Durations are kept between one second and a century.
+fn sane_duration(duration: Duration) -> Duration {
+    duration.clamp(Duration::seconds(1), Duration::days(36_525))
+}
+
+/// `at + duration`, saturating instead of panicking on a corrupt far-future time.
+fn after(at: DateTime<Utc>, duration: Duration) -> DateTime<Utc> {
+    at.checked_add_signed(duration)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 impl<S> Layer<S> for SessionLayer {
