@@ -424,11 +424,7 @@ async fn a_password_change_ends_the_other_sessions_only() {
             reply.body
         );
         let r = laptop.send("GET", "/profile", None).await;
-        assert_eq!(
-            r.status,
-            StatusCode::OK,
-            "{label}: this session stays"
-        );
+        assert_eq!(r.status, StatusCode::OK, "{label}: this session stays");
         assert_eq!(
             phone.send("GET", "/profile", None).await.status,
             StatusCode::UNAUTHORIZED,

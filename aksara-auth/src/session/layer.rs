@@ -339,6 +339,48 @@ impl SessionLayer {
         }
     }
 
+    /// Sessions kept in `store`, configured by the `[session]` section of
+    /// [`aksara::Settings`] (cookie name, `secure`, `same_site`, max age, idle
+    /// timeout, absolute lifetime, domain, path) and signed with its secret key.
+    ///
+    /// # Errors
+    /// [`SessionConfigError`] when the secret key is shorter than 32 bytes (the
+    /// settings loader already refuses that outside debug mode).
+    ///
+    /// ```
+    /// use aksara_auth::session::{MemoryStore, SessionLayer};
+    /// let settings = aksara::Settings::from_sources(
+    ///     Some("debug = true\nsecret_key = \"0123456789abcdefghijklmnopqrstuvwxyz\"\n[session]\ncookie_name = \"sid\""),
+    ///     Vec::<(String, String)>::new(),
+    /// ).unwrap();
+    /// let layer = SessionLayer::from_settings(MemoryStore::new(), &settings).unwrap();
+    /// ```
+    pub fn from_settings(
+        store: impl SessionStore,
+        settings: &aksara::Settings,
+    ) -> Result<Self, SessionConfigError> {
+        let session = &settings.session;
+        let duration = |std: std::time::Duration| Duration::from_std(std).unwrap_or(Duration::MAX);
+        let same_site = match session.same_site {
+            aksara::settings::SameSite::Strict => SameSite::Strict,
+            aksara::settings::SameSite::Lax => SameSite::Lax,
+            aksara::settings::SameSite::None => SameSite::None,
+        };
+        let mut layer = Self::new(store)
+            .try_secret_key(settings.secret_key.as_bytes())?
+            .cookie_name(session.cookie_name.clone())
+            .secure(session.secure)
+            .same_site(same_site)
+            .max_age(duration(session.max_age))
+            .idle_timeout(duration(session.idle_timeout))
+            .absolute_lifetime(duration(session.absolute_lifetime))
+            .path(session.path.clone());
+        if let Some(domain) = &session.domain {
+            layer = layer.domain(domain.clone());
+        }
+        Ok(layer)
+    }
+
     fn config(&mut self) -> &mut Config {
         Arc::make_mut(&mut self.config)
     }

@@ -33,7 +33,10 @@ impl Options {
                     }
                     let value = meta.value()?.parse::<syn::Expr>()?;
                     match value {
-                        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => {
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(lit),
+                            ..
+                        }) => {
                             check_redirect(cx, &lit);
                             options.redirect = Some(lit);
                         }

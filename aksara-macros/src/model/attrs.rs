@@ -665,7 +665,7 @@ mod tests {
                 "unknown field option `uniqe`; did you mean `unique`?",
                 "unknown field option `zzzz`; expected one of: `primary_key`, `unique`, `index`, \
                  `max_length`, `default`, `auto_now_add`, `auto_now`, `column`, `email`, `url`, \
-                 `skip`, `on_delete`",
+                 `skip`, `on_delete`, `normalize`",
             ]
         );
     }

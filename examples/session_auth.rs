@@ -1,0 +1,180 @@
+//! Session authentication end to end: an API server on SQLite with login,
+//! profile and logout, guarded by `#[login_required]`, sessions stored in the
+//! database, CSRF-checked.
+//!
+//! How to run: `cargo run --example session_auth` serves on 127.0.0.1:8000 and
+//! prints `curl` commands to try; `cargo run --example session_auth -- --demo`
+//! runs the same requests in process and exits. Settings come from `AKSARA_*`
+//! environment variables and `aksara.toml` (debug mode is on here, so a random
+//! secret key is generated when none is set).
+
+use aksara_auth::prelude::*;
+use aksara_auth::session::DbSessionStore;
+use axum::Json;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use axum::routing::{get, post};
+use http_body_util::BodyExt;
+use serde::{Deserialize, Serialize};
+use tower::ServiceExt;
+
+const DEMO_EMAIL: &str = "jane@example.com";
+const DEMO_PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Deserialize)]
+struct Credentials {
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct Profile {
+    id: Uuid,
+    email: String,
+    is_staff: bool,
+    last_login: Option<DateTime<Utc>>,
+}
+
+/// `POST /auth/login`: the same 401 for an unknown email and a wrong password.
+async fn login_view(
+    db: Db,
+    session: Session,
+    Json(credentials): Json<Credentials>,
+) -> Result<StatusCode, ApiError> {
+    let found = authenticate::<User>(&db, &credentials.email, &credentials.password)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "login failed");
+            ApiError::service_unavailable("try again shortly")
+        })?;
+    let Some(mut user) = found else {
+        return Err(
+            ApiError::unauthorized("email or password is wrong").with_code("invalid_credentials")
+        );
+    };
+    login(&session, &db, &mut user).await.map_err(|error| {
+        tracing::error!(%error, "could not store the login");
+        ApiError::service_unavailable("try again shortly")
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /auth/logout`: ends the session everywhere it is replayed.
+async fn logout_view(session: Session) -> StatusCode {
+    logout(&session).await;
+    StatusCode::NO_CONTENT
+}
+
+/// `GET /profile`: 401 JSON for anonymous requests, the user otherwise.
+#[login_required]
+async fn profile(user: CurrentUser<User>) -> Json<Profile> {
+    Json(Profile {
+        id: user.id,
+        email: user.email.clone(),
+        is_staff: user.is_staff,
+        last_login: user.last_login,
+    })
+}
+
+async fn app() -> Result<(Aksara, Settings), Box<dyn std::error::Error>> {
+    let settings = Settings::from_sources(
+        Some("debug = true\ndatabase_url = \"sqlite://session_auth.db\""),
+        std::env::vars(),
+    )?;
+    let db = Db::connect(&settings.database_url).await?;
+    db.migrate().await?;
+    if !User::objects()
+        .filter(User::EMAIL.eq(DEMO_EMAIL))
+        .exists(&db)
+        .await?
+    {
+        User::objects()
+            .create()
+            .email(DEMO_EMAIL)
+            .password(DEMO_PASSWORD)
+            .exec(&db)
+            .await?;
+    }
+    let sessions =
+        SessionLayer::from_settings(DbSessionStore::new(db.clone()), &settings)?.secure(false); // plain http on localhost
+    let router = Aksara::new(db)
+        .layer(sessions)
+        .layer(
+            AuthenticationLayer::<User>::new()
+                .with(SessionAuthentication)
+                .trusted_origins(settings.csrf.trusted_origins.clone()),
+        )
+        .route("/auth/login", post(login_view))
+        .route("/auth/logout", post(logout_view))
+        .route("/profile", get(profile));
+    Ok((router, settings))
+}
+
+/// The requests the printed `curl` commands make, in process.
+async fn demo(app: axum::Router) -> Result<(), Box<dyn std::error::Error>> {
+    let mut cookie: Option<String> = None;
+    let steps: [(&str, &str, Option<serde_json::Value>); 5] = [
+        ("GET", "/profile", None),
+        (
+            "POST",
+            "/auth/login",
+            Some(serde_json::json!({"email": DEMO_EMAIL, "password": "wrong"})),
+        ),
+        (
+            "POST",
+            "/auth/login",
+            Some(serde_json::json!({"email": DEMO_EMAIL, "password": DEMO_PASSWORD})),
+        ),
+        ("GET", "/profile", None),
+        ("POST", "/auth/logout", None),
+    ];
+    for (method, path, body) in steps.into_iter().chain([("GET", "/profile", None)]) {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("sec-fetch-site", "same-origin");
+        if let Some(cookie) = &cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let request = match &body {
+            Some(json) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json.to_string()))?,
+            None => request.body(Body::empty())?,
+        };
+        let response = app.clone().oneshot(request).await?;
+        if let Some(set) = response.headers().get(header::SET_COOKIE) {
+            let set = set.to_str()?;
+            cookie = (!set.contains("Max-Age=0"))
+                .then(|| set.split(';').next().unwrap_or_default().to_owned());
+        }
+        let status = response.status();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        println!(
+            "{method} {path} -> {status} {}",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .init();
+    let (app, settings) = app().await?;
+    if std::env::args().any(|arg| arg == "--demo") {
+        return demo(app.into_router()).await;
+    }
+    let bind = settings.bind.clone();
+    println!("Try, in another terminal:");
+    println!("  curl -i http://{bind}/profile");
+    println!(
+        "  curl -i -c jar -H 'content-type: application/json' -d '{{\"email\":\"{DEMO_EMAIL}\",\"password\":\"{DEMO_PASSWORD}\"}}' http://{bind}/auth/login"
+    );
+    println!("  curl -i -b jar http://{bind}/profile");
+    println!("  curl -i -b jar -H 'sec-fetch-site: same-origin' -X POST http://{bind}/auth/logout");
+    app.settings(settings).serve(&bind).await?; // until Ctrl-C or SIGTERM
+    Ok(())
+}
