@@ -171,6 +171,9 @@ fn main() {
             ),
         ]
     });
+    for (label, url, _) in &targets {
+        println!("{label}: {url}");
+    }
     std::thread::sleep(Duration::from_millis(200));
     // `AKSARA_BENCH_ONLY=anonymous` runs only the targets whose label contains it
     // (besides the bare baseline), to profile one.
