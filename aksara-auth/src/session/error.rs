@@ -3,7 +3,6 @@
 //! not (de)serialize: 500), [`SessionRejection`] (no [`SessionLayer`](super::SessionLayer):
 //! 500) and [`SessionConfigError`] (a bad secret key, at start-up).
 
-use axum::Json;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 
@@ -58,15 +57,13 @@ impl IntoResponse for SessionStoreError {
     /// store's own message is logged, not sent: it may name hosts.
     fn into_response(self) -> Response {
         tracing::error!(target: "aksara_auth::session", error = %self, "session store failed");
-        let mut response = error_response(
+        aksara::ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "session_store_unavailable",
             "the session store is unavailable; try again shortly",
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        response
+        )
+        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+        .into_response()
     }
 }
 
@@ -117,11 +114,12 @@ pub enum SessionError {
 impl IntoResponse for SessionError {
     fn into_response(self) -> Response {
         tracing::error!(target: "aksara_auth::session", error = %self, "session data error");
-        error_response(
+        aksara::ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "session_data_invalid",
             "the session holds a value the server cannot read",
         )
+        .into_response()
     }
 }
 
@@ -147,11 +145,12 @@ pub struct SessionRejection;
 impl IntoResponse for SessionRejection {
     fn into_response(self) -> Response {
         tracing::error!(target: "aksara_auth::session", "{self}");
-        error_response(
+        aksara::ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "session_layer_missing",
-            &self.to_string(),
+            self.to_string(),
         )
+        .into_response()
     }
 }
 
@@ -173,10 +172,4 @@ pub enum SessionConfigError {
         /// The length given.
         length: usize,
     },
-}
-
-/// `{"error": {"code": …, "message": …}}` with `status`.
-pub(crate) fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "error": { "code": code, "message": message } });
-    (status, Json(body)).into_response()
 }
