@@ -1,5 +1,6 @@
 //! The extractors handlers take to learn who is asking.
 
+use std::any::{Any, TypeId};
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -11,14 +12,10 @@ use super::Authentication;
 use super::layer::challenge;
 use crate::AuthUser;
 
-/// The typed result the layer stores: the authentication, or `None` for anonymous.
-pub(crate) struct Resolved<U>(pub(crate) Option<Arc<Authentication<U>>>);
-
-impl<U> Clone for Resolved<U> {
-    fn clone(&self) -> Self {
-        Self(self.0.clone())
-    }
-}
+/// The authentication as the layer stores it: an `Arc<Authentication<U>>` for
+/// the layer's user model `U`, type-erased so that one extension carries both it
+/// and the model-independent flags (one insert per request instead of two).
+type ErasedAuthentication = Arc<dyn Any + Send + Sync>;
 
 /// What the guards and the CSRF check need to know about the request's user,
 /// whatever the user model: stored by [`AuthenticationLayer`](super::AuthenticationLayer).
@@ -29,7 +26,7 @@ impl<U> Clone for Resolved<U> {
 ///     if status.is_authenticated() { "hello again" } else { "hello, stranger" }
 /// }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuthStatus {
     authenticated: bool,
     is_staff: bool,
@@ -37,10 +34,25 @@ pub struct AuthStatus {
     backend: Option<&'static str>,
     by_header: bool,
     challenges: Arc<[&'static str]>,
+    /// The layer's user model, so that extractors for another model fail loudly.
+    model: TypeId,
+    authentication: Option<ErasedAuthentication>,
+}
+
+impl std::fmt::Debug for AuthStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthStatus")
+            .field("authenticated", &self.authenticated)
+            .field("is_staff", &self.is_staff)
+            .field("is_superuser", &self.is_superuser)
+            .field("backend", &self.backend)
+            .field("by_header", &self.by_header)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AuthStatus {
-    pub(crate) fn anonymous(challenges: Arc<[&'static str]>) -> Self {
+    pub(crate) fn anonymous<U: AuthUser>(challenges: Arc<[&'static str]>) -> Self {
         Self {
             authenticated: false,
             is_staff: false,
@@ -48,11 +60,13 @@ impl AuthStatus {
             backend: None,
             by_header: false,
             challenges,
+            model: TypeId::of::<U>(),
+            authentication: None,
         }
     }
 
     pub(crate) fn of<U: AuthUser>(
-        auth: &Authentication<U>,
+        auth: Authentication<U>,
         challenges: Arc<[&'static str]>,
     ) -> Self {
         Self {
@@ -62,6 +76,8 @@ impl AuthStatus {
             backend: Some(auth.backend()),
             by_header: auth.is_by_header(),
             challenges,
+            model: TypeId::of::<U>(),
+            authentication: Some(Arc::new(auth)),
         }
     }
 
@@ -161,12 +177,23 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthStatus {
     }
 }
 
-fn resolved<U: AuthUser>(parts: &Parts, what: &str) -> Result<Resolved<U>, ApiError> {
-    parts
+/// The request's authentication for user model `U` (`None`: anonymous).
+fn resolved<U: AuthUser>(
+    parts: &Parts,
+    what: &str,
+) -> Result<Option<Arc<Authentication<U>>>, ApiError> {
+    let status = parts
         .extensions
-        .get::<Resolved<U>>()
-        .cloned()
-        .ok_or_else(|| missing_layer(what))
+        .get::<AuthStatus>()
+        .filter(|status| status.model == TypeId::of::<U>())
+        .ok_or_else(|| missing_layer(what))?;
+    match &status.authentication {
+        None => Ok(None),
+        Some(erased) => Arc::clone(erased)
+            .downcast::<Authentication<U>>()
+            .map(Some)
+            .map_err(|_| missing_layer(what)),
+    }
 }
 
 /// The authenticated user; an anonymous request is refused with 401 (JSON body,
@@ -233,7 +260,7 @@ impl<U: AuthUser, S: Send + Sync> FromRequestParts<S> for CurrentUser<U> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        match resolved::<U>(parts, "CurrentUser")?.0 {
+        match resolved::<U>(parts, "CurrentUser")? {
             Some(auth) => Ok(Self(auth)),
             None => Err(parts
                 .extensions
@@ -247,7 +274,7 @@ impl<U: AuthUser, S: Send + Sync> OptionalFromRequestParts<S> for CurrentUser<U>
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, ApiError> {
-        Ok(resolved::<U>(parts, "Option<CurrentUser>")?.0.map(Self))
+        Ok(resolved::<U>(parts, "Option<CurrentUser>")?.map(Self))
     }
 }
 
@@ -275,7 +302,7 @@ impl<U: AuthUser, S: Send + Sync> FromRequestParts<S> for MaybeUser<U> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        Ok(Self(resolved::<U>(parts, "MaybeUser")?.0.map(CurrentUser)))
+        Ok(Self(resolved::<U>(parts, "MaybeUser")?.map(CurrentUser)))
     }
 }
 
@@ -367,6 +394,6 @@ impl<U: AuthUser, S: Send + Sync> FromRequestParts<S> for RequestUser<U> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        Ok(Self(resolved::<U>(parts, "RequestUser")?.0))
+        Ok(Self(resolved::<U>(parts, "RequestUser")?))
     }
 }

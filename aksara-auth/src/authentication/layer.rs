@@ -13,7 +13,7 @@ use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
 
-use super::extract::{AuthStatus, Resolved};
+use super::extract::AuthStatus;
 use super::{Authenticator, DynAuthenticator, Outcome};
 use crate::AuthUser;
 
@@ -243,7 +243,7 @@ impl<U: AuthUser> Shared<U> {
     /// Asks each authenticator in turn and records the answer in `parts`; the
     /// response to send instead when a credential was bad.
     async fn resolve(&self, parts: &mut axum::http::request::Parts) -> Result<(), Response> {
-        let mut status = AuthStatus::anonymous(Arc::clone(&self.challenges));
+        let mut status = AuthStatus::anonymous::<U>(Arc::clone(&self.challenges));
         if !self.authenticators.is_empty() {
             let db = match self
                 .db
@@ -270,8 +270,7 @@ impl<U: AuthUser> Shared<U> {
                                 .await
                                 .map_err(IntoResponse::into_response)?;
                         }
-                        status = AuthStatus::of(&auth, Arc::clone(&self.challenges));
-                        parts.extensions.insert(Resolved(Some(Arc::new(auth))));
+                        status = AuthStatus::of(auth, Arc::clone(&self.challenges));
                         break;
                     }
                     Outcome::Failed(error) => {
@@ -285,9 +284,6 @@ impl<U: AuthUser> Shared<U> {
                     }
                 }
             }
-        }
-        if parts.extensions.get::<Resolved<U>>().is_none() {
-            parts.extensions.insert(Resolved::<U>(None));
         }
         parts.extensions.insert(status);
         Ok(())
