@@ -57,7 +57,9 @@ static USER_CACHE_TTL_MS: AtomicU64 = AtomicU64::new(1_000);
 const USER_CACHE_CAPACITY: usize = 10_000;
 
 /// Sets how long [`SessionAuthentication`] may reuse a user it loaded (default one
-/// second; zero loads the user on every request). See the [module docs](self).
+/// second; zero loads the user on every request). A deactivation or password
+/// change made elsewhere applies within that time; `login`, `logout` and
+/// `update_session_auth_hash` drop the user's entry at once in this process.
 ///
 /// ```
 /// // Always read the user from the database, as Django does.

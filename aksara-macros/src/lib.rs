@@ -165,7 +165,9 @@ pub fn login_required(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// ```ignore
 /// #[staff_required]
-/// async fn moderation_queue(user: CurrentUser<User>) -> String { … }
+/// async fn moderation_queue(user: CurrentUser<User>) -> String {
+///     format!("queue for {}", user.email)
+/// }
 /// ```
 #[proc_macro_attribute]
 pub fn staff_required(args: TokenStream, item: TokenStream) -> TokenStream {
