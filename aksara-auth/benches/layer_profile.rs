@@ -33,6 +33,17 @@ fn main() {
             "session" => axum::Router::new()
                 .route("/", get(hello))
                 .layer(SessionLayer::new(MemoryStore::new()).secret_key([7; 64])),
+            "three-layers" => axum::Router::new()
+                .route("/", get(hello_user))
+                .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+                .layer(SessionLayer::new(MemoryStore::new()).secret_key([7; 64]))
+                .layer(axum::Extension(db)),
+            "one-stack" => axum::Router::new().route("/", get(hello_user)).layer(
+                tower::ServiceBuilder::new()
+                    .layer(axum::Extension(db))
+                    .layer(SessionLayer::new(MemoryStore::new()).secret_key([7; 64]))
+                    .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication)),
+            ),
             _ => Aksara::new(db)
                 .layer(SessionLayer::new(MemoryStore::new()).secret_key([7; 64]))
                 .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
