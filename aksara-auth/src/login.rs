@@ -20,7 +20,7 @@
 //! this process. Set the time to zero to load the user on every request, as
 //! Django does.
 
-use std::any::{Any, TypeId};
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -83,19 +83,21 @@ struct CachedUser {
     auth_hash: String,
 }
 
-type UserCache = Mutex<HashMap<(TypeId, Uuid), CachedUser>>;
+/// Keyed by user id alone: ids are random UUIDs, and an entry of another user
+/// model fails the downcast and counts as a miss.
+type UserCache = Mutex<HashMap<Uuid, CachedUser>>;
 
 fn user_cache() -> &'static UserCache {
     static CACHE: OnceLock<UserCache> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
-/// Drops `id`'s cached user of model `U` in this process.
-fn forget_user<U: AuthUser>(id: Uuid) {
+/// Drops `id`'s cached user in this process.
+fn forget_user(id: Uuid) {
     user_cache()
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .remove(&(TypeId::of::<U>(), id));
+        .remove(&id);
 }
 
 /// The user `id` of model `U` with its auth hash: with `use_cache`, from the
@@ -110,12 +112,11 @@ async fn load_user<U: AuthUser>(
     } else {
         Duration::ZERO
     };
-    let key = (TypeId::of::<U>(), id);
     if !ttl.is_zero() {
         let cache = user_cache()
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(entry) = cache.get(&key).filter(|entry| entry.loaded.elapsed() < ttl)
+        if let Some(entry) = cache.get(&id).filter(|entry| entry.loaded.elapsed() < ttl)
             && let Ok(user) = Arc::clone(&entry.user).downcast::<U>()
         {
             return Ok(Some((user, entry.auth_hash.clone())));
@@ -145,7 +146,7 @@ async fn load_user<U: AuthUser>(
             user: Arc::clone(&user) as Arc<dyn Any + Send + Sync>,
             auth_hash: auth_hash.clone(),
         };
-        cache.insert(key, entry);
+        cache.insert(id, entry);
     }
     Ok(Some((user, auth_hash)))
 }
@@ -194,7 +195,7 @@ pub async fn login<U: AuthUser>(
         .insert(USER_HASH_KEY, &session_auth_hash(user))
         .await?;
     record_login(db, user).await?;
-    forget_user::<U>(user.id());
+    forget_user(user.id());
     tracing::info!(target: "aksara_auth::login", user_id = %user.id(), "logged in");
     Ok(())
 }
@@ -213,10 +214,7 @@ pub async fn login<U: AuthUser>(
 /// ```
 pub async fn logout(session: &Session) {
     if let Ok(Some(id)) = session.get::<Uuid>(USER_ID_KEY).await {
-        user_cache()
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .retain(|(_, cached), _| *cached != id);
+        forget_user(id);
     }
     session.flush().await;
 }
@@ -273,7 +271,7 @@ async fn session_user<U: AuthUser>(
     {
         // A cached copy may predate a password change made through this very
         // session: only the database may end it.
-        forget_user::<U>(id);
+        forget_user(id);
         loaded = load_user::<U>(id, db, false).await?;
     }
     let Some((user, current)) = loaded else {
@@ -310,7 +308,7 @@ pub async fn update_session_auth_hash<U: AuthUser>(
     session: &Session,
     user: &U,
 ) -> Result<(), SessionError> {
-    forget_user::<U>(user.id());
+    forget_user(user.id());
     session.cycle_id().await;
     session
         .insert(USER_HASH_KEY, &session_auth_hash(user))

@@ -113,11 +113,9 @@ impl<U> From<aksara::Error> for Outcome<U> {
 ///
 /// ```
 /// use aksara_auth::authentication::Authentication;
-/// # fn user() -> aksara_auth::User { unimplemented!() }
-/// # fn demo() {
+/// # let user = || "jane@example.com".to_owned(); // any user model works the same way
 /// let auth = Authentication::new(user(), "jwt").with_info(vec!["read".to_owned()]);
 /// assert_eq!(auth.info::<Vec<String>>().map(Vec::len), Some(1));
-/// # }
 /// ```
 pub struct Authentication<U> {
     user: Arc<U>,
@@ -141,11 +139,9 @@ impl<U> Authentication<U> {
     ///
     /// ```
     /// # use aksara_auth::authentication::Authentication;
-    /// # fn user() -> aksara_auth::User { unimplemented!() }
-    /// # fn demo() {
+    /// # let user = || "jane@example.com".to_owned(); // any user model works the same way
     /// let auth = Authentication::new(user(), "session");
     /// assert_eq!(auth.backend(), "session");
-    /// # }
     /// ```
     pub fn new(user: U, backend: &'static str) -> Self {
         Self::shared(Arc::new(user), backend)
@@ -166,11 +162,9 @@ impl<U> Authentication<U> {
     ///
     /// ```
     /// # use aksara_auth::authentication::Authentication;
-    /// # fn user() -> aksara_auth::User { unimplemented!() }
-    /// # fn demo() {
+    /// # let user = || "jane@example.com".to_owned(); // any user model works the same way
     /// let auth = Authentication::new(user(), "api_key").with_info("key-42");
     /// assert_eq!(auth.info::<&str>(), Some(&"key-42"));
-    /// # }
     /// ```
     #[must_use]
     pub fn with_info<T: Any + Send + Sync>(mut self, info: T) -> Self {
@@ -184,10 +178,8 @@ impl<U> Authentication<U> {
     ///
     /// ```
     /// # use aksara_auth::authentication::Authentication;
-    /// # fn user() -> aksara_auth::User { unimplemented!() }
-    /// # fn demo() {
+    /// # let user = || "jane@example.com".to_owned(); // any user model works the same way
     /// assert!(Authentication::new(user(), "bearer").by_header().is_by_header());
-    /// # }
     /// ```
     #[must_use]
     pub fn by_header(mut self) -> Self {
@@ -199,10 +191,8 @@ impl<U> Authentication<U> {
     ///
     /// ```
     /// # use aksara_auth::authentication::Authentication;
-    /// # fn user() -> aksara_auth::User { unimplemented!() }
-    /// # fn demo() {
+    /// # let user = || "jane@example.com".to_owned(); // any user model works the same way
     /// assert!(!Authentication::new(user(), "session").is_by_header());
-    /// # }
     /// ```
     #[must_use]
     pub fn is_by_header(&self) -> bool {
@@ -214,11 +204,9 @@ impl<U> Authentication<U> {
     /// ```
     /// # use aksara_auth::authentication::Authentication;
     /// # use aksara_auth::prelude::*;
-    /// # fn user() -> aksara_auth::User { unimplemented!() }
-    /// # fn demo() {
+    /// # let user = || "jane@example.com".to_owned(); // any user model works the same way
     /// let auth = Authentication::new(user(), "session");
-    /// println!("{}", auth.user().email);
-    /// # }
+    /// assert_eq!(auth.user(), "jane@example.com");
     /// ```
     pub fn user(&self) -> &U {
         &self.user
@@ -228,10 +216,8 @@ impl<U> Authentication<U> {
     ///
     /// ```
     /// # use aksara_auth::authentication::Authentication;
-    /// # fn user() -> aksara_auth::User { unimplemented!() }
-    /// # fn demo() {
+    /// # let user = || "jane@example.com".to_owned(); // any user model works the same way
     /// assert_eq!(Authentication::new(user(), "jwt").backend(), "jwt");
-    /// # }
     /// ```
     pub fn backend(&self) -> &'static str {
         self.backend
@@ -241,12 +227,10 @@ impl<U> Authentication<U> {
     ///
     /// ```
     /// # use aksara_auth::authentication::Authentication;
-    /// # fn user() -> aksara_auth::User { unimplemented!() }
-    /// # fn demo() {
+    /// # let user = || "jane@example.com".to_owned(); // any user model works the same way
     /// let auth = Authentication::new(user(), "jwt").with_info(42_u64);
     /// assert_eq!(auth.info::<u64>(), Some(&42));
     /// assert_eq!(auth.info::<String>(), None);
-    /// # }
     /// ```
     pub fn info<T: Any>(&self) -> Option<&T> {
         self.info.as_deref()?.downcast_ref()

@@ -161,7 +161,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "a million PBKDF2 iterations take ~8 s in a debug build; run with --ignored"]
     fn pbkdf2_sha256_default_iterations() {
         let DjangoHash::Pbkdf2Sha256(stored) = parse(PBKDF2_DEFAULT).unwrap() else {
             panic!("pbkdf2_sha256 expected");
