@@ -1,6 +1,8 @@
 //! Instruction counts per request through the web layers, for profiling with
 //! callgrind: `AKSARA_PROFILE=bare|anonymous` selects the router; 5000 requests
-//! go through it with `oneshot` on a current-thread runtime.
+//! go through it with `oneshot` on a current-thread runtime. With
+//! `AKSARA_PROFILE_SERVE=127.0.0.1:8000` it serves the variant instead, for a
+//! load generator and `perf`.
 
 use aksara_auth::prelude::*;
 use aksara_auth::session::MemoryStore;
@@ -19,6 +21,10 @@ async fn hello_user(user: RequestUser<User>) -> Json<Value> {
     Json(json!({"message": "hello", "ok": user.is_authenticated()}))
 }
 
+async fn hello_session(session: aksara_auth::session::Session) -> Json<Value> {
+    Json(json!({"message": "hello", "ok": session.is_empty()}))
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -29,10 +35,25 @@ fn main() {
         let which = std::env::var("AKSARA_PROFILE").unwrap_or_else(|_| "anonymous".into());
         let app = match which.as_str() {
             "bare" => axum::Router::new().route("/", get(hello)),
+            // The bare handler, answering with `Vary: Cookie` as the session layer adds.
+            "bare-vary" => axum::Router::new().route(
+                "/",
+                get(|| async { ([(http::header::VARY, "Cookie")], hello().await) }),
+            ),
             "extension" => Aksara::new(db).route("/", get(hello)).into_router(),
             "session" => axum::Router::new()
                 .route("/", get(hello))
                 .layer(SessionLayer::new(MemoryStore::new()).secret_key([7; 64])),
+            // The session layer with a handler that reads the session, so the
+            // response carries `Vary: Cookie`.
+            "session-read" => axum::Router::new()
+                .route("/", get(hello_session))
+                .layer(SessionLayer::new(MemoryStore::new()).secret_key([7; 64])),
+            // The authentication layer without authenticators.
+            "authentication" => Aksara::new(db)
+                .layer(AuthenticationLayer::<User>::new())
+                .route("/", get(hello_user))
+                .into_router(),
             "three-layers" => axum::Router::new()
                 .route("/", get(hello_user))
                 .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
@@ -50,6 +71,12 @@ fn main() {
                 .route("/", get(hello_user))
                 .into_router(),
         };
+        if let Ok(address) = std::env::var("AKSARA_PROFILE_SERVE") {
+            // Serve the variant instead, to profile it under a load generator.
+            let listener = tokio::net::TcpListener::bind(&address).await.unwrap();
+            axum::serve(listener, app).await.unwrap();
+            return;
+        }
         // As `axum::serve` does: turn every handler into its service once.
         let app = app.with_state(());
         for _ in 0..5000 {

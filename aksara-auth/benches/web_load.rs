@@ -8,7 +8,17 @@
 //! Run: `bash scripts/bench-web.sh` (installs wrk if needed), or
 //! `cargo bench -p aksara-auth --features redis --bench web_load` with wrk on the
 //! PATH. `AKSARA_BENCH_REDIS_URL` (default `redis://127.0.0.1:6379`) names the
-//! Redis; `AKSARA_BENCH_SECONDS` (default 5) the length of each run.
+//! Redis; `AKSARA_BENCH_SECONDS` (default 1) the length of each run and
+//! `AKSARA_BENCH_ROUNDS` (default 25) how many rounds run.
+//!
+//! How it measures, and why: on this 2-CPU virtual machine one wrk run of the
+//! same server swings by ±20% from one second to the next. So the servers run on
+//! one CPU and wrk on the other (`AKSARA_BENCH_PIN=0` shares both instead), the
+//! targets take turns in many short rounds, and each ratio is the median of the
+//! per-round ratios. A second bare server is measured like the others: its ratio
+//! to the first shows the noise left (within ±0.03 in 25 rounds here). Besides
+//! requests/s, the table gives the servers' CPU time per request (user and
+//! kernel, from /proc/self/stat), the cost that throughput is the inverse of.
 
 use std::process::Command;
 use std::time::Duration;
@@ -25,8 +35,6 @@ use tower::ServiceExt;
 const SECRET: &[u8] = b"web load benchmark secret, at least thirty-two bytes";
 const EMAIL: &str = "load@example.com";
 const PASSWORD: &str = "correct horse battery staple";
-/// Measured runs per target.
-const ROUNDS: usize = 3;
 
 async fn hello() -> Json<Value> {
     Json(json!({"message": "hello", "ok": true}))
@@ -73,39 +81,151 @@ async fn serve(app: axum::Router) -> String {
     url
 }
 
-/// Runs wrk against `url` (with `cookie`) and returns requests per second.
-fn wrk(url: &str, cookie: Option<&str>, seconds: u64) -> f64 {
-    let mut command = Command::new("wrk");
-    command.args(["-t2", "-c64", &format!("-d{seconds}s"), "--latency"]);
+/// Where the server and the load generator run.
+#[derive(Clone, Copy)]
+enum Placement {
+    /// The server on one CPU, wrk on another: the server is the bottleneck, so
+    /// the ratios are those of its cost per request, undiluted by wrk's.
+    Pinned { server_cpu: usize, wrk_cpu: usize },
+    /// Everything shares every CPU (one CPU only, or `AKSARA_BENCH_PIN=0`).
+    Shared,
+}
+
+impl Placement {
+    /// Pins this thread (and so the server threads started from it) to the first
+    /// CPU it may use, and keeps the second for wrk.
+    #[cfg(target_os = "linux")]
+    fn choose() -> Self {
+        use rustix::thread::{CpuSet, sched_getaffinity, sched_setaffinity};
+        if std::env::var("AKSARA_BENCH_PIN").is_ok_and(|value| value == "0") {
+            return Self::Shared;
+        }
+        let Ok(allowed) = sched_getaffinity(None) else {
+            return Self::Shared;
+        };
+        let mut cpus = (0..CpuSet::MAX_CPU).filter(|&cpu| allowed.is_set(cpu));
+        let (Some(server_cpu), Some(wrk_cpu)) = (cpus.next(), cpus.next()) else {
+            return Self::Shared;
+        };
+        let has_taskset = Command::new("taskset").arg("-V").output().is_ok();
+        let mut server = CpuSet::new();
+        server.set(server_cpu);
+        if !has_taskset || sched_setaffinity(None, &server).is_err() {
+            return Self::Shared;
+        }
+        Self::Pinned {
+            server_cpu,
+            wrk_cpu,
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn choose() -> Self {
+        Self::Shared
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Self::Pinned {
+                server_cpu,
+                wrk_cpu,
+            } => format!(
+                "server on CPU {server_cpu} (one Tokio worker), wrk -t1 -c64 on CPU {wrk_cpu}"
+            ),
+            Self::Shared => "server and wrk -t2 -c64 sharing all CPUs".to_owned(),
+        }
+    }
+}
+
+/// One wrk run against one server.
+#[derive(Clone, Copy)]
+struct Run {
+    rate: f64,
+    /// The CPU time this process (the servers; wrk is a child process) spent per
+    /// request, user and kernel: the cost per request, which the machine's noise
+    /// moves less than the rate.
+    cpu_micros_per_request: f64,
+}
+
+/// User plus system CPU time of this process so far, in microseconds.
+fn process_cpu_micros() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (which may hold spaces) in parentheses:
+    // utime and stime are the 12th and 13th, in clock ticks of 1/100 s.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<f64> = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    fields.iter().sum::<f64>() * 10_000.0
+}
+
+/// Runs wrk against `url` (with `cookie`).
+fn wrk(placement: Placement, url: &str, cookie: Option<&str>, seconds: u64) -> Run {
+    let mut command = match placement {
+        Placement::Pinned { wrk_cpu, .. } => {
+            let mut command = Command::new("taskset");
+            command.args(["-c", &wrk_cpu.to_string(), "wrk", "-t1"]);
+            command
+        }
+        Placement::Shared => {
+            let mut command = Command::new("wrk");
+            command.arg("-t2");
+            command
+        }
+    };
+    command.args(["-c64", &format!("-d{seconds}s"), "--latency"]);
     if let Some(cookie) = cookie {
         command.args(["-H", &format!("Cookie: {cookie}")]);
     }
+    let cpu_before = process_cpu_micros();
     let output = command
         .arg(url)
         .output()
         .expect("wrk on the PATH (apt-get install wrk)");
+    let cpu = process_cpu_micros() - cpu_before;
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         !text.contains("Non-2xx"),
         "non-2xx responses from {url}:\n{text}"
     );
-    text.lines()
+    let rate: f64 = text
+        .lines()
         .find_map(|line| line.strip_prefix("Requests/sec:"))
         .and_then(|value| value.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no Requests/sec in wrk's output:\n{text}"))
+        .unwrap_or_else(|| panic!("no Requests/sec in wrk's output:\n{text}"));
+    // "  123456 requests in 5.00s, 17.90MB read"
+    let requests: f64 = text
+        .lines()
+        .find(|line| line.contains(" requests in "))
+        .and_then(|line| line.split_whitespace().next())
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("no request count in wrk's output:\n{text}"));
+    Run {
+        rate,
+        cpu_micros_per_request: cpu / requests,
+    }
 }
 
 fn main() {
     let seconds: u64 = std::env::var("AKSARA_BENCH_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+        .unwrap_or(1);
+    let rounds: usize = std::env::var("AKSARA_BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(25);
     let redis_url_setting =
         std::env::var("AKSARA_BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let placement = Placement::choose();
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Placement::Pinned { .. } = placement {
+        runtime.worker_threads(1);
+    }
+    let runtime = runtime.enable_all().build().unwrap();
     let targets: Vec<(&str, String, Option<String>)> = runtime.block_on(async {
         let path = std::env::temp_dir().join(format!("aksara_web_load_{}.db", std::process::id()));
         let db = Db::connect(&format!("sqlite://{}", path.display()))
@@ -122,6 +242,7 @@ fn main() {
             .unwrap();
 
         let bare = serve(axum::Router::new().route("/", get(hello))).await;
+        let bare_again = serve(axum::Router::new().route("/", get(hello))).await;
         let anonymous = serve(layered(&db, DbSessionStore::new(db.clone()))).await;
         let db_app = layered(
             &db,
@@ -153,6 +274,11 @@ fn main() {
         let cached_redis_url = serve(cached_redis_app).await;
         vec![
             ("bare axum JSON handler", bare, None),
+            (
+                "bare axum again, another server (control: the noise floor)",
+                bare_again,
+                None,
+            ),
             ("Aksara layers, anonymous", anonymous, None),
             (
                 "session-authenticated, database store (SQLite, cached)",
@@ -176,40 +302,61 @@ fn main() {
     }
     std::thread::sleep(Duration::from_millis(200));
     // `AKSARA_BENCH_ONLY=anonymous` runs only the targets whose label contains it
-    // (besides the bare baseline), to profile one.
+    // (besides the bare baseline and its control), to profile one.
     let only = std::env::var("AKSARA_BENCH_ONLY").unwrap_or_default();
     let chosen: Vec<_> = targets
         .iter()
         .enumerate()
-        .filter(|(index, (label, _, _))| *index == 0 || label.contains(only.as_str()))
+        .filter(|(index, (label, _, _))| *index < 2 || label.contains(only.as_str()))
         .map(|(_, target)| target)
         .collect();
     for (_, url, cookie) in &chosen {
-        wrk(url, cookie.as_deref(), 1); // warm-up
+        wrk(placement, url, cookie.as_deref(), 1); // warm-up
     }
     // Rounds over all targets, each in turn, so drift in machine load hits them
-    // alike; the median of the rounds is reported.
-    let mut samples = vec![Vec::new(); chosen.len()];
-    for _ in 0..ROUNDS {
-        for (slot, (_, url, cookie)) in chosen.iter().enumerate() {
-            samples[slot].push(wrk(url, cookie.as_deref(), seconds));
+    // alike. Each round's ratio compares runs seconds apart; the medians of the
+    // rounds are reported.
+    let mut runs: Vec<Vec<Run>> = vec![Vec::new(); chosen.len()];
+    for round in 0..rounds {
+        for (slot, (label, url, cookie)) in chosen.iter().enumerate() {
+            let run = wrk(placement, url, cookie.as_deref(), seconds);
+            eprintln!(
+                "round {round}: {label}: {:.0} requests/s, {:.1} µs server CPU per request",
+                run.rate, run.cpu_micros_per_request
+            );
+            runs[slot].push(run);
         }
     }
-    let results: Vec<(&&str, f64)> = chosen
-        .iter()
-        .zip(samples)
-        .map(|((label, _, _), mut runs)| {
-            runs.sort_by(f64::total_cmp);
-            (label, runs[runs.len() / 2])
-        })
-        .collect();
-    let bare = results[0].1;
     println!(
-        "\nwrk -t2 -c64 -d{seconds}s over loopback, median of {ROUNDS} interleaved rounds (wrk shares the machine's cores):\n"
+        "\nwrk -c64 -d{seconds}s over loopback, {}, medians of {rounds} interleaved rounds \
+         (ratios are medians of the per-round ratios):\n",
+        placement.describe()
     );
-    println!("| endpoint | requests/s | vs bare |");
-    println!("|---|---|---|");
-    for (label, rps) in &results {
-        println!("| {label} | {rps:.0} | {:.2} |", rps / bare);
+    println!("| endpoint | requests/s | vs bare | server CPU µs/request | vs bare |");
+    println!("|---|---|---|---|---|");
+    for ((label, _, _), target) in chosen.iter().zip(&runs) {
+        let rate_ratio = median(
+            target
+                .iter()
+                .zip(&runs[0])
+                .map(|(run, bare)| run.rate / bare.rate),
+        );
+        let cpu_ratio = median(
+            target
+                .iter()
+                .zip(&runs[0])
+                .map(|(run, bare)| run.cpu_micros_per_request / bare.cpu_micros_per_request),
+        );
+        println!(
+            "| {label} | {:.0} | {rate_ratio:.2} | {:.1} | {cpu_ratio:.2} |",
+            median(target.iter().map(|run| run.rate)),
+            median(target.iter().map(|run| run.cpu_micros_per_request)),
+        );
     }
+}
+
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut values: Vec<f64> = values.collect();
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }

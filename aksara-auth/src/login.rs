@@ -331,6 +331,14 @@ impl<U: AuthUser> Authenticator<U> for SessionAuthentication {
         "session"
     }
 
+    fn has_credential(&self, parts: &Parts) -> bool {
+        // Without a session, `authenticate` reports the missing layer.
+        parts
+            .extensions
+            .get::<Session>()
+            .is_none_or(|session| session.contains(USER_ID_KEY))
+    }
+
     async fn authenticate(&self, parts: &Parts, db: &Db) -> Outcome<U> {
         let Some(session) = parts.extensions.get::<Session>() else {
             tracing::error!(

@@ -212,34 +212,142 @@ where
     U: AuthUser,
     S: Service<Request<B>> + Clone + Send + 'static,
     S::Response: IntoResponse,
+    S::Error: Send + 'static,
     S::Future: Send + 'static,
     B: Send + 'static,
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+    type Future = AuthenticationFuture<S::Future, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
+        let (mut parts, body) = request.into_parts();
+        if !self.shared.may_have_credential(&parts) {
+            // Anonymous at a glance: the handler runs at once.
+            if self.shared.lacks_database(&parts) {
+                return AuthenticationFuture::ready(ApiError::internal().into_response());
+            }
+            parts
+                .extensions
+                .insert(AuthStatus::anonymous::<U>(Arc::clone(
+                    &self.shared.challenges,
+                )));
+            return AuthenticationFuture {
+                state: FutureState::Handler {
+                    inner: self.inner.call(Request::from_parts(parts, body)),
+                },
+            };
+        }
         // The clone is not ready; the instance that was polled ready is the one used.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let shared = Arc::clone(&self.shared);
-        Box::pin(async move {
-            let (mut parts, body) = request.into_parts();
+        let future = async move {
             if let Err(response) = shared.resolve(&mut parts).await {
                 return Ok(response);
             }
             let response = inner.call(Request::from_parts(parts, body)).await?;
             Ok(response.into_response())
-        })
+        };
+        AuthenticationFuture {
+            state: FutureState::Boxed {
+                future: Box::pin(future),
+            },
+        }
+    }
+}
+
+type BoxedResponse<E> = Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>;
+
+pin_project_lite::pin_project! {
+    /// The response future of [`AuthenticationService`].
+    pub struct AuthenticationFuture<F, E> {
+        #[pin]
+        state: FutureState<F, E>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = FutureStateProjection]
+    enum FutureState<F, E> {
+        /// No credential: the handler runs.
+        Handler {
+            #[pin]
+            inner: F,
+        },
+        /// Authenticating, then the handler.
+        Boxed {
+            future: BoxedResponse<E>,
+        },
+        /// Refused before the handler.
+        Ready {
+            response: Option<Response>,
+        },
+    }
+}
+
+impl<F, E> AuthenticationFuture<F, E> {
+    fn ready(response: Response) -> Self {
+        Self {
+            state: FutureState::Ready {
+                response: Some(response),
+            },
+        }
+    }
+}
+
+impl<F, E> fmt::Debug for AuthenticationFuture<F, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthenticationFuture")
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, R, E> Future for AuthenticationFuture<F, E>
+where
+    F: Future<Output = Result<R, E>>,
+    R: IntoResponse,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            FutureStateProjection::Handler { inner } => inner
+                .poll(cx)
+                .map(|result| result.map(IntoResponse::into_response)),
+            FutureStateProjection::Boxed { future } => future.as_mut().poll(cx),
+            FutureStateProjection::Ready { response } => match response.take() {
+                Some(response) => Poll::Ready(Ok(response)),
+                None => panic!("AuthenticationFuture polled after completion"),
+            },
+        }
     }
 }
 
 impl<U: AuthUser> Shared<U> {
+    /// Whether any authenticator may find its credential in the request.
+    fn may_have_credential(&self, parts: &axum::http::request::Parts) -> bool {
+        self.authenticators
+            .iter()
+            .any(|authenticator| authenticator.has_credential(parts))
+    }
+
+    /// Whether authenticators are configured but no database is: a misconfigured
+    /// app then fails on every request, not only on those with a credential.
+    fn lacks_database(&self, parts: &axum::http::request::Parts) -> bool {
+        let lacks = !self.authenticators.is_empty()
+            && self.db.is_none()
+            && parts.extensions.get::<Db>().is_none();
+        if lacks {
+            tracing::error!(target: "aksara_auth::authentication", "{NO_DATABASE}");
+        }
+        lacks
+    }
+
     /// Asks each authenticator in turn and records the answer in `parts`; the
     /// response to send instead when a credential was bad.
     async fn resolve(&self, parts: &mut axum::http::request::Parts) -> Result<(), Response> {
@@ -252,11 +360,7 @@ impl<U: AuthUser> Shared<U> {
             {
                 Some(db) => db,
                 None => {
-                    tracing::error!(
-                        target: "aksara_auth::authentication",
-                        "AuthenticationLayer found no database: build the app with `Aksara::new(db)`, \
-                         add `Extension(db)` outside the layer, or call `AuthenticationLayer::db(db)`"
-                    );
+                    tracing::error!(target: "aksara_auth::authentication", "{NO_DATABASE}");
                     return Err(ApiError::internal().into_response());
                 }
             };
@@ -293,6 +397,9 @@ impl<U: AuthUser> Shared<U> {
         challenge(error, &self.challenges)
     }
 }
+
+const NO_DATABASE: &str = "AuthenticationLayer found no database: build the app with \
+     `Aksara::new(db)`, add `Extension(db)` outside the layer, or call `AuthenticationLayer::db(db)`";
 
 /// Adds the `WWW-Authenticate` challenges to a 401 that has none.
 pub(crate) fn challenge(mut error: ApiError, challenges: &[&'static str]) -> ApiError {

@@ -240,6 +240,19 @@ impl Session {
         self.access().current.as_ref().map(|id| id.key().clone())
     }
 
+    /// Whether the session holds a value under `key` (Django's `key in session`).
+    ///
+    /// ```
+    /// # use aksara_auth::session::Session;
+    /// async fn has_cart(session: Session) -> bool {
+    ///     session.contains("cart")
+    /// }
+    /// ```
+    #[must_use]
+    pub fn contains(&self, key: &str) -> bool {
+        self.access().data.contains_key(key)
+    }
+
     /// Whether the session holds no value.
     ///
     /// ```

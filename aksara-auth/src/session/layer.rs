@@ -1,6 +1,7 @@
 //! [`SessionLayer`]: the tower middleware that loads the session before the handler
 //! and stores its changes after it, and its settings.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Once};
 use std::task::{Context, Poll};
@@ -98,13 +99,10 @@ impl Config {
         after(now, self.idle_timeout()).min(after(created_at, self.absolute_lifetime))
     }
 
-    /// Reads the cookie and loads the session it names.
-    async fn open(
-        &self,
-        headers: &HeaderMap,
-        now: DateTime<Utc>,
-    ) -> Result<Session, SessionStoreError> {
-        let id = match self.cookie.read(headers) {
+    /// Loads the session a cookie names; any cookie that does not lead to a live
+    /// session gives an anonymous one.
+    async fn open(&self, read: CookieRead) -> Result<Session, SessionStoreError> {
+        let id = match read {
             CookieRead::Absent => return Ok(Session::from_state(State::default())),
             CookieRead::Invalid => {
                 tracing::debug!(target: "aksara_auth::session", "session cookie does not verify; anonymous");
@@ -124,6 +122,7 @@ impl Config {
             }
             Err(err) => return Err(err),
         };
+        let now = Utc::now();
         let idle_end = after(record.last_seen, self.idle_timeout());
         let absolute_end = after(record.created_at, self.absolute_lifetime);
         if now >= idle_end || now >= absolute_end || now >= record.expires_at {
@@ -142,20 +141,21 @@ impl Config {
         }))
     }
 
-    /// Stores what the request changed and sets the response's cookie.
-    async fn commit(
-        &self,
-        session: &Session,
-        now: DateTime<Utc>,
-        headers: &mut HeaderMap,
-    ) -> Result<(), SessionStoreError> {
+    /// Decides what the end of the request does to the store, and adds
+    /// `Vary: Cookie` when the request looked at the session.
+    fn finish(&self, session: &Session, headers: &mut HeaderMap) -> Plan {
         let (plan, accessed) = {
             let mut state = session.lock();
-            (self.plan(&mut state, now), state.accessed)
+            (self.plan(&mut state), state.accessed)
         };
         if accessed {
             vary_on_cookie(headers);
         }
+        plan
+    }
+
+    /// Carries out `plan` and sets (or expires) the response's cookie.
+    async fn execute(&self, plan: Plan, headers: &mut HeaderMap) -> Result<(), SessionStoreError> {
         let store = &*self.store;
         let cookie = match plan {
             Plan::Nothing => return Ok(()),
@@ -165,17 +165,22 @@ impl Config {
                 }
                 Cookie::Remove
             }
-            Plan::Create { delete, id, record } => {
+            Plan::Create {
+                delete,
+                id,
+                record,
+                now,
+            } => {
                 if let Some(old) = delete {
                     store.delete(old.key()).await?;
                 }
                 store.create(id.key(), &record).await?;
                 let ends_at = after(record.created_at, self.absolute_lifetime);
-                Cookie::Set(id, ends_at)
+                Cookie::Set(id, now, ends_at)
             }
-            Plan::Save { id, update } => {
+            Plan::Save { id, update, now } => {
                 if store.save(id.key(), &update).await? {
-                    Cookie::Set(id, after(update.created_at, self.absolute_lifetime))
+                    Cookie::Set(id, now, after(update.created_at, self.absolute_lifetime))
                 } else {
                     // Deleted meanwhile (a logout in another tab, a purge): do not
                     // bring it back with this request's writes.
@@ -188,6 +193,7 @@ impl Config {
                 id,
                 update,
                 record,
+                now,
             } => {
                 let moved = store.cycle(old.key(), id.key()).await?;
                 if !(moved && store.save(id.key(), &update).await?) {
@@ -195,11 +201,11 @@ impl Config {
                     // authoritative one for a privilege change, so store it afresh.
                     store.create(id.key(), &record).await?;
                 }
-                Cookie::Set(id, after(update.created_at, self.absolute_lifetime))
+                Cookie::Set(id, now, after(update.created_at, self.absolute_lifetime))
             }
         };
         let value = match cookie {
-            Cookie::Set(id, ends_at) => self.cookie.set_cookie(&id, now, ends_at),
+            Cookie::Set(id, now, ends_at) => self.cookie.set_cookie(&id, now, ends_at),
             Cookie::Remove => self.cookie.removal(),
         };
         if let Some(value) = value {
@@ -208,7 +214,9 @@ impl Config {
         Ok(())
     }
 
-    fn plan(&self, state: &mut State, now: DateTime<Utc>) -> Plan {
+    /// Reads the clock only when the plan needs the time: most requests change
+    /// nothing.
+    fn plan(&self, state: &mut State) -> Plan {
         let deleted = if state.flushed {
             state.loaded.take().map(|loaded| loaded.id)
         } else {
@@ -224,6 +232,7 @@ impl Config {
                 }
             }
             (Some(loaded), Some(id)) if loaded.id == id => {
+                let now = Utc::now();
                 if changes.is_empty() && now - loaded.last_seen < self.touch_interval() {
                     return Plan::Nothing;
                 }
@@ -233,9 +242,10 @@ impl Config {
                     self.expires_at(loaded.created_at, now),
                 );
                 update.changes = changes;
-                Plan::Save { id, update }
+                Plan::Save { id, update, now }
             }
             (Some(loaded), Some(id)) => {
+                let now = Utc::now();
                 let mut update = SessionUpdate::new(now, now, self.expires_at(now, now));
                 update.changes = changes;
                 let mut record = SessionRecord::new(now, update.expires_at);
@@ -245,6 +255,7 @@ impl Config {
                     id,
                     update,
                     record,
+                    now,
                 }
             }
             (None, Some(id)) => {
@@ -254,12 +265,14 @@ impl Config {
                     }
                     return Plan::Nothing;
                 }
+                let now = Utc::now();
                 let mut record = SessionRecord::new(now, self.expires_at(now, now));
                 record.data = state.data.clone();
                 Plan::Create {
                     delete: deleted,
                     id,
                     record,
+                    now,
                 }
             }
         }
@@ -268,6 +281,10 @@ impl Config {
 
 /// Adds `Vary: Cookie`, so shared caches do not serve one user's page to another.
 fn vary_on_cookie(headers: &mut HeaderMap) {
+    if !headers.contains_key(header::VARY) {
+        headers.insert(header::VARY, HeaderValue::from_static("Cookie"));
+        return;
+    }
     let covered = headers.get_all(header::VARY).iter().any(|value| {
         value.to_str().is_ok_and(|text| {
             text.split(',')
@@ -298,11 +315,13 @@ enum Plan {
         delete: Option<SessionId>,
         id: SessionId,
         record: SessionRecord,
+        now: DateTime<Utc>,
     },
     /// Merge changes into the loaded session, or just touch it.
     Save {
         id: SessionId,
         update: SessionUpdate,
+        now: DateTime<Utc>,
     },
     /// Move the loaded session to a new id, then merge; `record` is the whole
     /// session, stored afresh if the old one vanished.
@@ -311,11 +330,13 @@ enum Plan {
         id: SessionId,
         update: SessionUpdate,
         record: SessionRecord,
+        now: DateTime<Utc>,
     },
 }
 
 enum Cookie {
-    Set(SessionId, DateTime<Utc>),
+    /// The id, the time now and the absolute deadline.
+    Set(SessionId, DateTime<Utc>, DateTime<Utc>),
     Remove,
 }
 
@@ -668,36 +689,138 @@ impl<S, B> Service<Request<B>> for SessionService<S>
 where
     S: Service<Request<B>> + Clone + Send + 'static,
     S::Response: IntoResponse,
+    S::Error: Send + 'static,
     S::Future: Send + 'static,
     B: Send + 'static,
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+    type Future = SessionFuture<S::Future, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        let read = self.config.cookie.read(request.headers());
+        if let CookieRead::Absent = read {
+            // Nothing to load: the handler runs at once, and the store is touched
+            // only if it puts something in the session.
+            let session = Session::from_state(State::default());
+            request.extensions_mut().insert(session.clone());
+            return SessionFuture {
+                state: FutureState::Handler {
+                    inner: self.inner.call(request),
+                    session: Some(session),
+                    config: Arc::clone(&self.config),
+                },
+            };
+        }
         // The clone is not ready; the instance that was polled ready is the one used.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let config = Arc::clone(&self.config);
-        Box::pin(async move {
-            let session = match config.open(request.headers(), Utc::now()).await {
+        let future = async move {
+            let session = match config.open(read).await {
                 Ok(session) => session,
                 Err(err) => return Ok(err.into_response()),
             };
             request.extensions_mut().insert(session.clone());
-            let mut response = inner.call(request).await?.into_response();
-            if let Err(err) = config
-                .commit(&session, Utc::now(), response.headers_mut())
-                .await
-            {
-                return Ok(err.into_response());
+            let response = inner.call(request).await?.into_response();
+            Ok(config.store_changes(&session, response).await)
+        };
+        SessionFuture {
+            state: FutureState::Boxed {
+                future: Box::pin(future),
+            },
+        }
+    }
+}
+
+impl Config {
+    /// The response, after storing what the request changed; a 503 instead when
+    /// the store fails.
+    async fn store_changes(&self, session: &Session, mut response: Response) -> Response {
+        let plan = self.finish(session, response.headers_mut());
+        match self.execute(plan, response.headers_mut()).await {
+            Ok(()) => response,
+            Err(err) => err.into_response(),
+        }
+    }
+}
+
+type BoxedResponse<E> = Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>;
+
+pin_project_lite::pin_project! {
+    /// The response future of [`SessionService`].
+    pub struct SessionFuture<F, E> {
+        #[pin]
+        state: FutureState<F, E>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = FutureStateProjection]
+    enum FutureState<F, E> {
+        /// The handler runs; the session was not loaded from the store.
+        Handler {
+            #[pin]
+            inner: F,
+            session: Option<Session>,
+            config: Arc<Config>,
+        },
+        /// Loading, storing, or both.
+        Boxed {
+            future: BoxedResponse<E>,
+        },
+    }
+}
+
+impl<F, E> std::fmt::Debug for SessionFuture<F, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, R, E> Future for SessionFuture<F, E>
+where
+    F: Future<Output = Result<R, E>>,
+    R: IntoResponse,
+    E: Send + 'static,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.project().state;
+        let (mut response, session, config) = match state.as_mut().project() {
+            FutureStateProjection::Boxed { future } => return future.as_mut().poll(cx),
+            FutureStateProjection::Handler {
+                inner,
+                session,
+                config,
+            } => {
+                let response = match std::task::ready!(inner.poll(cx)) {
+                    Ok(response) => response.into_response(),
+                    Err(err) => return Poll::Ready(Err(err)),
+                };
+                let Some(session) = session.take() else {
+                    panic!("SessionFuture polled after completion");
+                };
+                (response, session, Arc::clone(config))
             }
-            Ok(response)
-        })
+        };
+        let plan = config.finish(&session, response.headers_mut());
+        if let Plan::Nothing = plan {
+            return Poll::Ready(Ok(response));
+        }
+        let mut future: BoxedResponse<E> = Box::pin(async move {
+            Ok(match config.execute(plan, response.headers_mut()).await {
+                Ok(()) => response,
+                Err(err) => err.into_response(),
+            })
+        });
+        let poll = future.as_mut().poll(cx);
+        state.set(FutureState::Boxed { future });
+        poll
     }
 }

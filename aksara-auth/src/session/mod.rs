@@ -123,7 +123,7 @@ pub use chrono::Duration;
 pub use error::{BoxError, SessionConfigError, SessionError, SessionRejection, SessionStoreError};
 pub use handle::Session;
 pub use id::SessionKey;
-pub use layer::{SessionLayer, SessionService};
+pub use layer::{SessionFuture, SessionLayer, SessionService};
 #[cfg(feature = "redis")]
 pub use store::RedisStore;
 pub use store::{

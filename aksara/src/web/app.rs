@@ -4,17 +4,18 @@ use std::convert::Infallible;
 use std::fmt;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::Request;
 use axum::handler::Handler;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, Route};
-use axum::{Extension, Router};
 use tower::{Layer, Service};
 
 use super::ApiError;
+use super::stack::{AppLayer, AppRoute, AppStack};
 use crate::{Db, Settings};
 
-/// A whole-app step applied by [`Aksara::into_router`].
+/// A route layer, applied by [`Aksara::into_router`].
 type RouterStep = Box<dyn FnOnce(Router) -> Router + Send>;
 
 /// The application: routes, middleware, the database handle and the settings,
@@ -62,7 +63,8 @@ pub struct Aksara<S = ()> {
     router: Router<S>,
     db: Db,
     settings: Option<Arc<Settings>>,
-    layers: Vec<RouterStep>,
+    /// App-wide layers, outermost (first added) first.
+    layers: Vec<Arc<dyn AppLayer>>,
     route_layers: Vec<RouterStep>,
     has_fallback: bool,
 }
@@ -251,6 +253,11 @@ where
     /// layer added sees the request first). On a plain router, that is
     /// `router.layer(last).….layer(first)` after all routes.
     ///
+    /// The layer wraps an [`AppRoute`], as a plain router's wraps an
+    /// `axum::routing::Route`; layers generic over their inner service (nearly
+    /// all) accept both. All app-wide layers together cost one axum layer, so
+    /// adding them here is cheaper per request than on a plain router.
+    ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
     /// # let db = aksara::Db::connect("sqlite::memory:").await?;
@@ -270,14 +277,13 @@ where
     /// ```
     pub fn layer<L>(mut self, layer: L) -> Self
     where
-        L: Layer<Route> + Clone + Send + Sync + 'static,
+        L: Layer<AppRoute> + Send + Sync + 'static,
         L::Service: Service<Request> + Clone + Send + Sync + 'static,
         <L::Service as Service<Request>>::Response: IntoResponse + 'static,
         <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
         <L::Service as Service<Request>>::Future: Send + 'static,
     {
-        self.layers
-            .push(Box::new(move |router| router.layer(layer)));
+        self.layers.push(Arc::new(layer));
         self
     }
 
@@ -391,7 +397,8 @@ where
 
 impl Aksara {
     /// The finished `axum::Router`: routes, the JSON 404 and 405, the route layers,
-    /// the app-wide layers, and outermost the [`Db`] (and [`Settings`]) extensions.
+    /// then, as one axum layer over each route, the [`Db`] (and [`Settings`])
+    /// extensions and the app-wide layers (see [`AppRoute`]).
     /// Serve it with `axum::serve`, nest it in a larger router, or drive it with
     /// `tower::ServiceExt::oneshot` in tests.
     ///
@@ -421,13 +428,11 @@ impl Aksara {
                 router = step(router);
             }
         }
-        for step in self.layers.into_iter().rev() {
-            router = step(router);
-        }
-        if let Some(settings) = self.settings {
-            router = router.layer(Extension(settings));
-        }
-        router.layer(Extension(self.db))
+        router.layer(AppStack {
+            db: self.db,
+            settings: self.settings,
+            layers: self.layers.into(),
+        })
     }
 
     /// The settings given to [`Aksara::settings`], if any.

@@ -42,7 +42,9 @@ mod app;
 mod error;
 mod extract;
 mod serve;
+mod stack;
 
 pub use app::Aksara;
 pub use error::ApiError;
 pub use serve::{ServeError, shutdown_signal};
+pub use stack::{AppRoute, AppRouteFuture};
