@@ -739,3 +739,57 @@ async fn header_credentials_are_exempt_from_the_csrf_check() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_anonymous_request_is_answered_without_asking_the_authenticator() {
+    for test_db in databases().await {
+        test_db.db.migrate().await.unwrap();
+        create_user(&test_db.db, "jane@example.com").await;
+        // Session authentication alone: a request without a session cookie takes
+        // the layers' fast path, and must still read as anonymous, vary on the
+        // cookie, and log in as usual.
+        let app = Aksara::new(test_db.db.clone())
+            .layer(
+                SessionLayer::new(MemoryStore::new())
+                    .secret_key(SECRET)
+                    .secure(false),
+            )
+            .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+            .route("/login", post(login_view))
+            .route("/whoami", get(whoami))
+            .into_router();
+        let mut client = Client::new(&app);
+        let reply = client.send("GET", "/whoami", None).await;
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (StatusCode::OK, "anonymous"),
+            "{}",
+            test_db.label
+        );
+        assert_eq!(reply.headers[header::VARY], "Cookie");
+        assert!(!reply.headers.contains_key(header::SET_COOKIE));
+        assert_eq!(
+            client.login("jane@example.com", PASSWORD).await.status,
+            StatusCode::NO_CONTENT
+        );
+        let reply = client.send("GET", "/whoami", None).await;
+        assert_eq!(reply.body, "jane@example.com", "{}", test_db.label);
+    }
+}
+
+#[tokio::test]
+async fn an_anonymous_request_without_a_database_gets_a_500() {
+    // Authenticators but no `Db` anywhere: a misconfigured app fails on every
+    // request, not only on those that carry a credential.
+    let app = axum::Router::new()
+        .route("/whoami", get(whoami))
+        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+        .layer(
+            SessionLayer::new(MemoryStore::new())
+                .secret_key(SECRET)
+                .secure(false),
+        );
+    let reply = Client::new(&app).send("GET", "/whoami", None).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(reply.json()["error"]["code"], "internal_error");
+}

@@ -287,6 +287,7 @@ pin_project_lite::pin_project! {
         Ready {
             response: Option<Response>,
         },
+        Done,
     }
 }
 
@@ -315,16 +316,20 @@ where
     type Output = Result<Response, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().state.project() {
-            FutureStateProjection::Handler { inner } => inner
-                .poll(cx)
-                .map(|result| result.map(IntoResponse::into_response)),
-            FutureStateProjection::Boxed { future } => future.as_mut().poll(cx),
+        let mut state = self.project().state;
+        let output = match state.as_mut().project() {
+            FutureStateProjection::Handler { inner } => {
+                std::task::ready!(inner.poll(cx)).map(IntoResponse::into_response)
+            }
+            FutureStateProjection::Boxed { future } => std::task::ready!(future.as_mut().poll(cx)),
             FutureStateProjection::Ready { response } => match response.take() {
-                Some(response) => Poll::Ready(Ok(response)),
+                Some(response) => Ok(response),
                 None => panic!("AuthenticationFuture polled after completion"),
             },
-        }
+            FutureStateProjection::Done => panic!("AuthenticationFuture polled after completion"),
+        };
+        state.set(FutureState::Done);
+        Poll::Ready(output)
     }
 }
 

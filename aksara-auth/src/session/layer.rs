@@ -773,6 +773,7 @@ pin_project_lite::pin_project! {
         Boxed {
             future: BoxedResponse<E>,
         },
+        Done,
     }
 }
 
@@ -792,22 +793,25 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.project().state;
-        let (mut response, session, config) = match state.as_mut().project() {
-            FutureStateProjection::Boxed { future } => return future.as_mut().poll(cx),
+        let (result, session, config) = match state.as_mut().project() {
+            FutureStateProjection::Boxed { future } => {
+                let output = std::task::ready!(future.as_mut().poll(cx));
+                state.set(FutureState::Done);
+                return Poll::Ready(output);
+            }
             FutureStateProjection::Handler {
                 inner,
                 session,
                 config,
             } => {
-                let response = match std::task::ready!(inner.poll(cx)) {
-                    Ok(response) => response.into_response(),
-                    Err(err) => return Poll::Ready(Err(err)),
-                };
-                let Some(session) = session.take() else {
-                    panic!("SessionFuture polled after completion");
-                };
-                (response, session, Arc::clone(config))
+                let result = std::task::ready!(inner.poll(cx));
+                (result, session.take(), Arc::clone(config))
             }
+            FutureStateProjection::Done => panic!("SessionFuture polled after completion"),
+        };
+        state.set(FutureState::Done);
+        let (mut response, Some(session)) = (result?.into_response(), session) else {
+            panic!("SessionFuture polled after completion");
         };
         let plan = config.finish(&session, response.headers_mut());
         if let Plan::Nothing = plan {
@@ -819,8 +823,12 @@ where
                 Err(err) => err.into_response(),
             })
         });
-        let poll = future.as_mut().poll(cx);
-        state.set(FutureState::Boxed { future });
-        poll
+        match future.as_mut().poll(cx) {
+            Poll::Ready(output) => Poll::Ready(output),
+            Poll::Pending => {
+                state.set(FutureState::Boxed { future });
+                Poll::Pending
+            }
+        }
     }
 }

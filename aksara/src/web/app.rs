@@ -289,7 +289,9 @@ where
 
     /// Adds middleware that runs only when a route matched (so an unknown path is
     /// still a 404, not, say, a 401), over every route of the app, in the same
-    /// order as [`Aksara::layer`]; it runs inside all `layer`s.
+    /// order as [`Aksara::layer`]; it runs inside all `layer`s. Each route layer
+    /// is applied with `Router::route_layer`, so it wraps an axum `Route` and
+    /// costs what it costs on a plain router.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {

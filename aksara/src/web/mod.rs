@@ -1,10 +1,11 @@
 //! The web side: the [`Aksara`] app builder over axum, serving it, the JSON error
 //! body every response shares ([`ApiError`]), and `Db` as an extractor.
 //!
-//! Everything here also works on a plain `axum::Router`: [`Aksara::into_router`]
-//! returns one, and the pieces it adds are public — `Extension(db)` for the
-//! [`Db`](crate::Db) extractor, [`ApiError`] for error bodies, [`shutdown_signal`]
-//! for graceful shutdown.
+//! Everything here but the builder's own types ([`Aksara`], [`AppRoute`]) also
+//! works on a plain `axum::Router`: [`Aksara::into_router`] returns one, and the
+//! pieces it adds are public — `Extension(db)` for the [`Db`](crate::Db)
+//! extractor, [`ApiError`] for error bodies, [`shutdown_signal`] for graceful
+//! shutdown.
 //!
 //! Behind the default `web` cargo feature; an ORM-only user can turn it off with
 //! `default-features = false` and skip axum.
