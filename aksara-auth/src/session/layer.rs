@@ -742,6 +742,11 @@ impl Config {
     /// the store fails.
     async fn store_changes(&self, session: &Session, mut response: Response) -> Response {
         let plan = self.finish(session, response.headers_mut());
+        self.store(plan, response).await
+    }
+
+    /// The response, after carrying out `plan`; a 503 instead when the store fails.
+    async fn store(&self, plan: Plan, mut response: Response) -> Response {
         match self.execute(plan, response.headers_mut()).await {
             Ok(()) => response,
             Err(err) => err.into_response(),
@@ -817,12 +822,8 @@ where
         if let Plan::Nothing = plan {
             return Poll::Ready(Ok(response));
         }
-        let mut future: BoxedResponse<E> = Box::pin(async move {
-            Ok(match config.execute(plan, response.headers_mut()).await {
-                Ok(()) => response,
-                Err(err) => err.into_response(),
-            })
-        });
+        let mut future: BoxedResponse<E> =
+            Box::pin(async move { Ok(config.store(plan, response).await) });
         match future.as_mut().poll(cx) {
             Poll::Ready(output) => Poll::Ready(output),
             Poll::Pending => {

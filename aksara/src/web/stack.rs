@@ -140,12 +140,7 @@ impl Call for RouteLink {
             Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().call(request),
             Err(TryLockError::WouldBlock) => self.spare.clone().call(request),
         };
-        AppRouteFuture::boxed(async move {
-            match future.await {
-                Ok(response) => response,
-                Err(error) => never(error),
-            }
-        })
+        AppRouteFuture::boxed(async move { respond(future.await) })
     }
 }
 
@@ -167,12 +162,7 @@ where
         match service.poll_ready(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(Ok(())) => {
                 let future = service.call(request);
-                AppRouteFuture::boxed(async move {
-                    match future.await {
-                        Ok(response) => response.into_response(),
-                        Err(error) => never(error.into()),
-                    }
-                })
+                AppRouteFuture::boxed(async move { respond(future.await) })
             }
             // `E: Into<Infallible>`: there is no such error.
             #[expect(unreachable_code)]
@@ -181,10 +171,7 @@ where
                 if let Err(error) = poll_fn(|cx| service.poll_ready(cx)).await {
                     return never(error.into());
                 }
-                match service.call(request).await {
-                    Ok(response) => response.into_response(),
-                    Err(error) => never(error.into()),
-                }
+                respond(service.call(request).await)
             }),
         }
     }
@@ -193,6 +180,16 @@ where
 /// The error of a service that cannot fail.
 fn never<T>(error: Infallible) -> T {
     match error {}
+}
+
+/// The response of a service that cannot fail.
+fn respond<R: IntoResponse, E: Into<Infallible>>(result: Result<R, E>) -> Response {
+    match result {
+        Ok(response) => response.into_response(),
+        // `E: Into<Infallible>`: there is no such error.
+        #[expect(unreachable_code)]
+        Err(error) => never(error.into()),
+    }
 }
 
 impl AppRouteFuture {
