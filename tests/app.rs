@@ -12,7 +12,7 @@ use aksara_tests::blog::{Author, author};
 use aksara_tests::databases;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -21,13 +21,17 @@ use http_body_util::BodyExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
 
-async fn send(router: &Router, method: &str, uri: &str) -> (StatusCode, HeaderMap, String) {
+/// Sends a request through `app`: a router, or an `AppService`.
+async fn send<T>(app: &T, method: &str, uri: &str) -> (StatusCode, HeaderMap, String)
+where
+    T: tower::Service<Request, Response = Response, Error = std::convert::Infallible> + Clone,
+{
     let request = Request::builder()
         .method(method)
         .uri(uri)
         .body(Body::empty())
         .expect("request");
-    let response = router.clone().oneshot(request).await.expect("infallible");
+    let response = app.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response
@@ -152,6 +156,96 @@ async fn layers_wrap_every_route_in_the_order_added() {
         .expect("request");
     let response = router.clone().oneshot(request).await.expect("infallible");
     assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn served_nested_or_merged_the_app_keeps_its_layers_and_errors() {
+    let db = memory_db().await;
+    let app = || {
+        Aksara::new(db.clone())
+            .layer(middleware::from_fn(tracer("app")))
+            .route(
+                "/posts/{id}",
+                get(|Path(id): Path<u32>| async move { format!("post {id}") }),
+            )
+    };
+    let trace = |headers: &HeaderMap| headers.get("x-trace").cloned();
+
+    // As one service, the way `serve` runs it.
+    let service = app().into_service();
+    let (status, headers, body) = send(&service, "GET", "/posts/1").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "post 1"));
+    assert_eq!(trace(&headers).unwrap(), "app");
+    let (status, headers, body) = send(&service, "GET", "/nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(json(&body)["error"]["code"], "not_found");
+    assert_eq!(trace(&headers).unwrap(), "app");
+
+    // Nested in a larger router: the app routes and answers below its prefix only.
+    let site = Router::new()
+        .route("/", get(|| async { "home" }))
+        .nest("/api", app().into_router());
+    let (status, headers, body) = send(&site, "GET", "/api/posts/2").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "post 2"));
+    assert_eq!(trace(&headers).unwrap(), "app");
+    let (status, headers, body) = send(&site, "GET", "/api/nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(json(&body)["error"]["code"], "not_found");
+    assert_eq!(trace(&headers).unwrap(), "app");
+    let (status, headers, body) = send(&site, "GET", "/").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "home"));
+    assert_eq!(trace(&headers), None);
+
+    // Merged into a router with routes of its own: those stay outside the app.
+    let merged = Router::new()
+        .route("/", get(|| async { "home" }))
+        .merge(app().into_router());
+    let (_, headers, body) = send(&merged, "GET", "/posts/3").await;
+    assert_eq!(
+        (body.as_str(), trace(&headers).unwrap()),
+        ("post 3", "app".parse().unwrap())
+    );
+    let (_, headers, body) = send(&merged, "GET", "/").await;
+    assert_eq!((body.as_str(), trace(&headers)), ("home", None));
+}
+
+#[tokio::test]
+async fn app_layers_run_before_routing_and_route_layers_after() {
+    use axum::extract::{FromRequestParts, RawPathParams};
+
+    /// Answers in `x-<name>` the path parameters the middleware saw, if any.
+    fn matched(
+        name: &'static str,
+    ) -> impl Fn(Request, Next) -> futures_util::future::BoxFuture<'static, Response> + Clone {
+        move |request: Request, next: Next| {
+            Box::pin(async move {
+                let (mut parts, body) = request.into_parts();
+                let seen = match RawPathParams::from_request_parts(&mut parts, &()).await {
+                    Ok(params) => params
+                        .iter()
+                        .map(|(key, value)| format!("{key}={value}"))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    Err(_) => "none".to_owned(),
+                };
+                let mut response = next.run(Request::from_parts(parts, body)).await;
+                response.headers_mut().insert(
+                    HeaderName::from_static(name),
+                    HeaderValue::from_str(&seen).expect("header"),
+                );
+                response
+            })
+        }
+    }
+
+    let service = Aksara::new(memory_db().await)
+        .layer(middleware::from_fn(matched("x-app")))
+        .route_layer(middleware::from_fn(matched("x-route")))
+        .route("/posts/{id}", get(|| async { "post" }))
+        .into_service();
+    let (_, headers, _) = send(&service, "GET", "/posts/1").await;
+    assert_eq!(headers["x-app"], "none");
+    assert_eq!(headers["x-route"], "id=1");
 }
 
 #[tokio::test]

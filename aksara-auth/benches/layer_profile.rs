@@ -1,10 +1,12 @@
 //! Instruction counts per request through the web layers, for profiling with
 //! callgrind: `AKSARA_PROFILE=bare|bare-vary|extension|session|session-read|
-//! authentication|three-layers|one-stack|anonymous` selects the router (see the
-//! `match` below; anonymous by default); 5000 requests
-//! go through it with `oneshot` on a current-thread runtime. With
+//! authentication|three-layers|one-stack|outer-stack|tuple|anonymous-router|
+//! anonymous` selects the service (see the `match` below; anonymous by default);
+//! 5000 requests go through it with `oneshot` on a current-thread runtime. With
 //! `AKSARA_PROFILE_SERVE=127.0.0.1:8000` it serves the variant instead, for a
 //! load generator and `perf`.
+
+use std::convert::Infallible;
 
 use aksara_auth::prelude::*;
 use aksara_auth::session::MemoryStore;
@@ -35,59 +37,140 @@ fn main() {
     runtime.block_on(async {
         let db = Db::connect("sqlite::memory:").await.unwrap();
         let which = std::env::var("AKSARA_PROFILE").unwrap_or_else(|_| "anonymous".into());
-        let app = match which.as_str() {
-            "bare" => axum::Router::new().route("/", get(hello)),
+        let sessions = || SessionLayer::new(MemoryStore::new()).secret_key([7; 64]);
+        let authentication = || AuthenticationLayer::<User>::new().with(SessionAuthentication);
+        let anonymous_app = |db: Db| {
+            Aksara::new(db)
+                .layer(sessions())
+                .layer(authentication())
+                .route("/", get(hello_user))
+        };
+        match which.as_str() {
+            "bare" => drive(routed(axum::Router::new().route("/", get(hello)))).await,
             // The bare handler, answering with `Vary: Cookie` as the session layer adds.
-            "bare-vary" => axum::Router::new().route(
-                "/",
-                get(|| async { ([(http::header::VARY, "Cookie")], hello().await) }),
-            ),
-            "extension" => Aksara::new(db).route("/", get(hello)).into_router(),
-            "session" => axum::Router::new()
-                .route("/", get(hello))
-                .layer(SessionLayer::new(MemoryStore::new()).secret_key([7; 64])),
+            "bare-vary" => {
+                drive(
+                    axum::Router::new()
+                        .route(
+                            "/",
+                            get(|| async { ([(http::header::VARY, "Cookie")], hello().await) }),
+                        )
+                        .with_state(()),
+                )
+                .await;
+            }
+            "extension" => drive(Aksara::new(db).route("/", get(hello)).into_service()).await,
+            "session" => {
+                drive(routed(
+                    axum::Router::new().route("/", get(hello)).layer(sessions()),
+                ))
+                .await
+            }
             // The session layer with a handler that reads the session, so the
             // response carries `Vary: Cookie`.
-            "session-read" => axum::Router::new()
-                .route("/", get(hello_session))
-                .layer(SessionLayer::new(MemoryStore::new()).secret_key([7; 64])),
+            "session-read" => {
+                drive(
+                    axum::Router::new()
+                        .route("/", get(hello_session))
+                        .layer(sessions())
+                        .with_state(()),
+                )
+                .await;
+            }
             // The authentication layer without authenticators.
-            "authentication" => Aksara::new(db)
-                .layer(AuthenticationLayer::<User>::new())
-                .route("/", get(hello_user))
-                .into_router(),
-            "three-layers" => axum::Router::new()
-                .route("/", get(hello_user))
-                .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
-                .layer(SessionLayer::new(MemoryStore::new()).secret_key([7; 64]))
-                .layer(axum::Extension(db)),
-            "one-stack" => axum::Router::new().route("/", get(hello_user)).layer(
-                tower::ServiceBuilder::new()
-                    .layer(axum::Extension(db))
-                    .layer(SessionLayer::new(MemoryStore::new()).secret_key([7; 64]))
-                    .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication)),
-            ),
-            _ => Aksara::new(db)
-                .layer(SessionLayer::new(MemoryStore::new()).secret_key([7; 64]))
-                .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
-                .route("/", get(hello_user))
-                .into_router(),
-        };
-        if let Ok(address) = std::env::var("AKSARA_PROFILE_SERVE") {
-            // Serve the variant instead, to profile it under a load generator.
-            let listener = tokio::net::TcpListener::bind(&address).await.unwrap();
-            axum::serve(listener, app).await.unwrap();
-            return;
-        }
-        // As `axum::serve` does: turn every handler into its service once.
-        let app = app.with_state(());
-        for _ in 0..5000 {
-            let response = app
-                .clone()
-                .oneshot(Request::get("/").body(Body::empty()).unwrap())
-                .await
-                .unwrap();
-            assert!(response.status().is_success());
+            "authentication" => {
+                drive(
+                    Aksara::new(db)
+                        .layer(AuthenticationLayer::<User>::new())
+                        .route("/", get(hello_user))
+                        .into_service(),
+                )
+                .await;
+            }
+            // The three layers with `Router::layer`, each over the route.
+            "three-layers" => {
+                drive(
+                    axum::Router::new()
+                        .route("/", get(hello_user))
+                        .layer(authentication())
+                        .layer(sessions())
+                        .layer(axum::Extension(db))
+                        .with_state(()),
+                )
+                .await;
+            }
+            // The three layers composed statically into one `Router::layer`.
+            "one-stack" => {
+                drive(
+                    axum::Router::new()
+                        .route("/", get(hello_user))
+                        .layer(
+                            tower::ServiceBuilder::new()
+                                .layer(axum::Extension(db))
+                                .layer(sessions())
+                                .layer(authentication()),
+                        )
+                        .with_state(()),
+                )
+                .await;
+            }
+            // The three layers composed statically around the whole router: the
+            // least the anonymous path can cost with these layers.
+            "outer-stack" => {
+                drive(
+                    tower::ServiceBuilder::new()
+                        .layer(axum::Extension(db))
+                        .layer(sessions())
+                        .layer(authentication())
+                        .service(routed(axum::Router::new().route("/", get(hello_user)))),
+                )
+                .await;
+            }
+            // Both layers given as one tuple: composed statically, one link fewer.
+            "tuple" => {
+                drive(
+                    Aksara::new(db)
+                        .layer((sessions(), authentication()))
+                        .route("/", get(hello_user))
+                        .into_service(),
+                )
+                .await;
+            }
+            // The app turned into a router (to nest or merge) rather than served.
+            "anonymous-router" => drive(routed(anonymous_app(db).into_router())).await,
+            _ => drive(anonymous_app(db).into_service()).await,
         }
     });
+}
+
+/// A router with every handler turned into its service once, as `axum::serve`
+/// does, rather than on each request.
+fn routed(router: axum::Router) -> axum::Router {
+    router.with_state(())
+}
+
+/// Sends 5000 requests through `service` with `oneshot`, or serves it on
+/// `AKSARA_PROFILE_SERVE` for a load generator and `perf`.
+async fn drive<T>(service: T)
+where
+    T: tower::Service<Request<Body>, Response = axum::response::Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    T::Future: Send,
+{
+    if let Ok(address) = std::env::var("AKSARA_PROFILE_SERVE") {
+        let listener = tokio::net::TcpListener::bind(&address).await.unwrap();
+        let make_service = axum::ServiceExt::<Request<Body>>::into_make_service(service);
+        axum::serve(listener, make_service).await.unwrap();
+        return;
+    }
+    for _ in 0..5000 {
+        let response = service
+            .clone()
+            .oneshot(Request::get("/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+    }
 }

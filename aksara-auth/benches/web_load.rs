@@ -20,9 +20,11 @@
 //! requests/s, the table gives the servers' CPU time per request (user and
 //! kernel, from /proc/self/stat), the cost that throughput is the inverse of.
 
+use std::convert::Infallible;
 use std::process::Command;
 use std::time::Duration;
 
+use aksara::web::AppService;
 use aksara_auth::prelude::*;
 use aksara_auth::session::{CachedStore, DbSessionStore, RedisStore, SessionStore};
 use axum::Json;
@@ -53,17 +55,18 @@ async fn login_view(db: Db, session: Session) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-fn layered(db: &Db, store: impl SessionStore) -> axum::Router {
+/// The benchmarked app, served as `Aksara::serve` serves it.
+fn layered(db: &Db, store: impl SessionStore) -> AppService {
     Aksara::new(db.clone())
         .layer(SessionLayer::new(store).secret_key(SECRET).secure(false))
         .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
         .route("/", get(hello_user))
         .route("/login", post(login_view))
-        .into_router()
+        .into_service()
 }
 
 /// Logs the bench user in through `app` and returns the `Cookie` header value.
-async fn session_cookie(app: &axum::Router) -> String {
+async fn session_cookie(app: &AppService) -> String {
     let request = Request::post("/login")
         .header("sec-fetch-site", "same-origin")
         .body(Body::empty())
@@ -74,7 +77,26 @@ async fn session_cookie(app: &axum::Router) -> String {
     set_cookie.split(';').next().unwrap().to_owned()
 }
 
-async fn serve(app: axum::Router) -> String {
+/// Serves `app` on a free loopback port; returns its URL.
+async fn serve<M, S>(app: M) -> String
+where
+    M: for<'a> tower::Service<
+            axum::serve::IncomingStream<'a, tokio::net::TcpListener>,
+            Error = Infallible,
+            Response = S,
+        > + Send
+        + 'static,
+    for<'a> <M as tower::Service<axum::serve::IncomingStream<'a, tokio::net::TcpListener>>>::Future:
+        Send,
+    S: tower::Service<
+            axum::extract::Request,
+            Response = axum::response::Response,
+            Error = Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+{
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -281,18 +281,23 @@ impl Config {
 
 /// Adds `Vary: Cookie`, so shared caches do not serve one user's page to another.
 fn vary_on_cookie(headers: &mut HeaderMap) {
-    if !headers.contains_key(header::VARY) {
-        headers.insert(header::VARY, HeaderValue::from_static("Cookie"));
-        return;
-    }
-    let covered = headers.get_all(header::VARY).iter().any(|value| {
-        value.to_str().is_ok_and(|text| {
-            text.split(',')
-                .any(|name| name.trim() == "*" || name.trim().eq_ignore_ascii_case("cookie"))
-        })
-    });
-    if !covered {
-        headers.append(header::VARY, HeaderValue::from_static("Cookie"));
+    let cookie = HeaderValue::from_static("Cookie");
+    match headers.entry(header::VARY) {
+        header::Entry::Vacant(vary) => {
+            vary.insert(cookie);
+        }
+        header::Entry::Occupied(mut vary) => {
+            let covered = vary.iter().any(|value| {
+                value.to_str().is_ok_and(|text| {
+                    text.split(',').any(|name| {
+                        name.trim() == "*" || name.trim().eq_ignore_ascii_case("cookie")
+                    })
+                })
+            });
+            if !covered {
+                vary.append(cookie);
+            }
+        }
     }
 }
 

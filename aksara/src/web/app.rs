@@ -12,25 +12,26 @@ use axum::routing::{MethodRouter, Route};
 use tower::{Layer, Service};
 
 use super::ApiError;
-use super::stack::{AppLayer, AppRoute, AppStack};
+use super::stack::{AppLayer, AppService, Routing};
 use crate::{Db, Settings};
 
 /// A route layer, applied by [`Aksara::into_router`].
 type RouterStep = Box<dyn FnOnce(Router) -> Router + Send>;
 
 /// The application: routes, middleware, the database handle and the settings,
-/// turned into an `axum::Router` by [`Aksara::into_router`] or served by
-/// [`Aksara::serve`].
+/// served by [`Aksara::serve`], or turned into one service by
+/// [`Aksara::into_service`] or into an `axum::Router` by [`Aksara::into_router`].
 ///
 /// It is a thin layer over `axum::Router`; `route`, `nest`, `merge`, `fallback`
 /// and `with_state` behave exactly as on a router. What it adds:
 ///
 /// - the [`Db`] given to [`Aksara::new`] reaches every handler (`db: Db` or
 ///   `Extension<Db>`) and every middleware (request extensions);
-/// - [`Aksara::layer`] is app-wide middleware, like Django's `MIDDLEWARE`: each
-///   layer wraps every route and the fallback whenever it was added, and the first
+/// - [`Aksara::layer`] is app-wide middleware, like Django's `MIDDLEWARE`: it
+///   sees every request before routing, whenever it was added, and the first
 ///   layer added sees the request first. (On a plain router, `.layer` wraps only
-///   the routes added before it, and the last one added runs first.)
+///   the routes added before it, after routing, and the last one added runs
+///   first.)
 /// - unknown paths get a JSON 404 and wrong methods a JSON 405 (with `Allow`) in
 ///   the [`ApiError`] shape;
 /// - [`Aksara::serve`] listens, logs the address and stops gracefully on Ctrl-C or
@@ -248,15 +249,18 @@ where
         self
     }
 
-    /// Adds app-wide middleware: it wraps every route and the fallback, including
-    /// routes added later, and runs before the layers added after it (the first
-    /// layer added sees the request first). On a plain router, that is
-    /// `router.layer(last).….layer(first)` after all routes.
+    /// Adds app-wide middleware, as Django's `MIDDLEWARE`: it sees every request,
+    /// before routing, so routes added later, nested routers and the JSON 404 and
+    /// 405 are all covered, and it runs before the layers added after it (the
+    /// first layer added sees the request first). On a plain router, that is
+    /// `ServiceBuilder::new().layer(first).….layer(last).service(router)`.
     ///
-    /// The layer wraps an [`AppRoute`], as a plain router's wraps an
-    /// `axum::routing::Route`; layers generic over their inner service (nearly
-    /// all) accept both. All app-wide layers together cost one axum layer, so
-    /// adding them here is cheaper per request than on a plain router.
+    /// Running before routing, the layer cannot see which route matched
+    /// (`MatchedPath`, path parameters); middleware that needs them belongs in
+    /// [`Aksara::route_layer`]. The layer wraps a [`Routing`] where a router's
+    /// wraps an `axum::routing::Route`; layers generic over their inner service
+    /// (nearly all) accept both. Each costs one boxed future per request, less
+    /// than the boxed clone *and* boxed future of a `Router::layer`.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
@@ -277,7 +281,7 @@ where
     /// ```
     pub fn layer<L>(mut self, layer: L) -> Self
     where
-        L: Layer<AppRoute> + Send + Sync + 'static,
+        L: Layer<Routing> + Send + Sync + 'static,
         L::Service: Service<Request> + Clone + Send + Sync + 'static,
         <L::Service as Service<Request>>::Response: IntoResponse + 'static,
         <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
@@ -398,11 +402,11 @@ where
 }
 
 impl Aksara {
-    /// The finished `axum::Router`: routes, the JSON 404 and 405, the route layers,
-    /// then, as one axum layer over each route, the [`Db`] (and [`Settings`])
-    /// extensions and the app-wide layers (see [`AppRoute`]).
-    /// Serve it with `axum::serve`, nest it in a larger router, or drive it with
-    /// `tower::ServiceExt::oneshot` in tests.
+    /// The finished app as one service: the [`Db`] (and [`Settings`]) extensions,
+    /// the app-wide layers, then the router with its routes, the JSON 404 and 405
+    /// and the route layers. It is what [`Aksara::serve`] runs, and what to give
+    /// `axum::serve` or `tower::ServiceExt::oneshot`; [`Aksara::into_router`]
+    /// turns the app into a router instead, to nest or merge.
     ///
     /// ```
     /// use tower::ServiceExt;
@@ -411,15 +415,15 @@ impl Aksara {
     ///
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
     /// # let db = aksara::Db::connect("sqlite::memory:").await?;
-    /// let router = aksara::Aksara::new(db)
+    /// let app = aksara::Aksara::new(db)
     ///     .route("/", axum::routing::post(|| async { "created" }))
-    ///     .into_router();
-    /// let response = router.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    ///     .into_service();
+    /// let response = app.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
     /// assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     /// assert_eq!(response.headers()["allow"], "POST");
     /// # Ok(()) }
     /// ```
-    pub fn into_router(self) -> Router {
+    pub fn into_service(self) -> AppService {
         let mut router = self.router;
         if !self.has_fallback {
             router = router.fallback(not_found);
@@ -430,14 +434,33 @@ impl Aksara {
                 router = step(router);
             }
         }
-        router.layer(AppStack {
-            db: self.db,
-            settings: self.settings,
-            layers: self.layers.into(),
-        })
+        AppService::new(router, self.db, self.settings, &self.layers)
     }
 
-    /// The settings given to [`Aksara::settings`], if any.
+    /// The finished app as an `axum::Router`, to nest in a larger router, merge,
+    /// or drive with `tower::ServiceExt::oneshot` in tests: a router whose
+    /// fallback is [`Aksara::into_service`]. Serving the service itself saves
+    /// the router's boxed clone per request.
+    ///
+    /// ```
+    /// use tower::ServiceExt;
+    /// use axum::http::{Request, StatusCode};
+    /// use axum::body::Body;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+    /// # let db = aksara::Db::connect("sqlite::memory:").await?;
+    /// let api = aksara::Aksara::new(db)
+    ///     .route("/posts", axum::routing::get(|| async { "posts" }))
+    ///     .into_router();
+    /// let site = axum::Router::new().nest("/api", api);
+    /// let response = site.oneshot(Request::get("/api/posts").body(Body::empty()).unwrap()).await.unwrap();
+    /// assert_eq!(response.status(), StatusCode::OK);
+    /// # Ok(()) }
+    /// ```
+    pub fn into_router(self) -> Router {
+        Router::new().fallback_service(self.into_service())
+    }
+
     pub(super) fn settings_ref(&self) -> Option<&Settings> {
         self.settings.as_deref()
     }

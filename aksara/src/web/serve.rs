@@ -132,9 +132,10 @@ impl Aksara {
     {
         self.check_settings()?;
         let address = listener.local_addr().map_err(ServeError::Io)?;
-        let service = self
-            .into_router()
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let service =
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                SocketAddr,
+            >(self.into_service());
         tracing::info!(target: "aksara::serve", %address, "listening on http://{address}");
         axum::serve(listener, service)
             .with_graceful_shutdown(signal)

@@ -1,71 +1,69 @@
-//! How [`Aksara`](super::Aksara) runs its app-wide layers: all of them, and the
-//! [`Db`] and [`Settings`] extensions, as one axum layer over each route.
+//! How an [`Aksara`](super::Aksara) app runs: the [`Db`] and [`Settings`]
+//! extensions and the app-wide layers around the app's router, as one service,
+//! [`AppService`].
 //!
-//! On a plain router every `.layer(..)` boxes the service again and each request
-//! pays for it: a clone of the boxed service and a boxed future per layer (see
-//! BENCHMARKS.md, "Requests per second through the web layers"). Composing the
-//! layers statically would avoid that but put their types into `Aksara`'s type, so
-//! a function could no longer return an `Aksara` by name. This module keeps the
-//! type plain and the cost small: the layers form one chain behind an `Arc`, built
-//! whenever axum turns a route into a service (for each method and fallback when
-//! the router gets its state; on every request for a `Router<()>` driven without
-//! `with_state`, as axum does for all its layers), and each layer costs one boxed
-//! future per request.
+//! The layers wrap the router, not each route as `Router::layer` does: axum keeps
+//! every layered route as a boxed service that it clones for each request, so a
+//! layer over the routes adds one more clone and boxed future per request (see
+//! BENCHMARKS.md, "Requests per second through the web layers"). Around the
+//! router, the layers run once per request, before routing, like Django's
+//! `MIDDLEWARE`, and the router is called directly.
+//!
+//! Composing the layers statically would put their types into `Aksara`'s type, so
+//! a function could no longer return an `Aksara` by name. Instead they form one
+//! chain behind an `Arc`, built once, and each costs one boxed future per request.
 
 use std::convert::Infallible;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use axum::BoxError;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use axum::routing::Route;
 use axum::routing::future::RouteFuture;
+use axum::serve::{IncomingStream, Listener};
+use axum::{BoxError, Router};
 use tower::{Layer, Service};
 
 use crate::{Db, Settings};
 
 /// What a layer given to [`Aksara::layer`](super::Aksara::layer) wraps: the
-/// matched route, behind the app-wide layers added after that one. It plays the
+/// app's routing, behind the app-wide layers added after that one. It plays the
 /// part `axum::routing::Route` plays for `Router::layer`; any layer generic over
 /// its inner service (tower's, tower-http's, `axum::middleware::from_fn`, the
 /// layers of `aksara-auth`) accepts it. Clones are cheap and share the chain.
 ///
 /// ```
-/// use aksara::web::AppRoute;
+/// use aksara::web::Routing;
 /// use tower::Layer;
 ///
-/// // A layer for app-wide use only has to accept an `AppRoute`:
-/// fn is_app_layer<L: Layer<AppRoute>>(_: &L) {}
+/// // A layer for app-wide use only has to accept a `Routing`:
+/// fn is_app_layer<L: Layer<Routing>>(_: &L) {}
 /// is_app_layer(&tower::layer::util::Identity::new());
 /// ```
 #[derive(Clone)]
-pub struct AppRoute {
+pub struct Routing {
     call: Arc<dyn Call>,
 }
 
-impl std::fmt::Debug for AppRoute {
+impl std::fmt::Debug for Routing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppRoute").finish_non_exhaustive()
+        f.debug_struct("Routing").finish_non_exhaustive()
     }
 }
 
 /// One link of the chain, callable through a shared reference.
 trait Call: Send + Sync {
-    fn call(&self, request: Request) -> AppRouteFuture;
+    fn call(&self, request: Request) -> RoutingFuture;
 }
 
-impl AppRoute {
-    /// The innermost link: the route axum matched.
-    fn route(route: Route) -> Self {
+impl Routing {
+    /// The innermost link: the app's router.
+    fn router(router: Router) -> Self {
         Self {
-            call: Arc::new(RouteLink {
-                route: Mutex::new(route.clone()),
-                spare: route,
-            }),
+            call: Arc::new(RouterLink(router)),
         }
     }
 
@@ -83,64 +81,84 @@ impl AppRoute {
     }
 }
 
-impl<B> Service<Request<B>> for AppRoute
+impl<B> Service<Request<B>> for Routing
 where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = AppRouteFuture;
+    type Future = RoutingFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request<B>) -> AppRouteFuture {
+    fn call(&mut self, request: Request<B>) -> RoutingFuture {
         self.call.call(request.map(Body::new))
     }
 }
 
-/// The response future of an [`AppRoute`]. It is boxed even for the route
-/// itself: axum's route future holds the whole request until first polled, and
-/// each layer's future holds its inner one, so an unboxed one would be copied
-/// (some 300 bytes) at every layer, which costs more than the allocation.
-pub struct AppRouteFuture {
-    inner: Pin<Box<dyn Future<Output = Response> + Send>>,
-}
-
-impl std::fmt::Debug for AppRouteFuture {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppRouteFuture").finish_non_exhaustive()
+pin_project_lite::pin_project! {
+    /// The response future of a [`Routing`] and of an [`AppService`]: the router's
+    /// own future when no layer runs, a boxed one for a layer.
+    pub struct RoutingFuture {
+        #[pin]
+        state: FutureState,
     }
 }
 
-impl Future for AppRouteFuture {
+pin_project_lite::pin_project! {
+    #[project = FutureStateProjection]
+    enum FutureState {
+        Router {
+            #[pin]
+            future: RouteFuture<Infallible>,
+        },
+        Boxed {
+            future: Pin<Box<dyn Future<Output = Response> + Send>>,
+        },
+    }
+}
+
+impl std::fmt::Debug for RoutingFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoutingFuture").finish_non_exhaustive()
+    }
+}
+
+impl RoutingFuture {
+    fn boxed(future: impl Future<Output = Response> + Send + 'static) -> Self {
+        Self {
+            state: FutureState::Boxed {
+                future: Box::pin(future),
+            },
+        }
+    }
+}
+
+impl Future for RoutingFuture {
     type Output = Result<Response, Infallible>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx).map(Ok)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            FutureStateProjection::Router { future } => future.poll(cx),
+            FutureStateProjection::Boxed { future } => future.as_mut().poll(cx).map(Ok),
+        }
     }
 }
 
-/// The route link. `Route::call` takes `&mut self` but only clones the boxed
-/// service it holds and calls the clone, so one `Route` can serve every request
-/// through a lock held for that clone; a shared reference would need a clone of
-/// its own first, a second allocation per request. When another request holds
-/// the lock, the spare is cloned instead of waiting.
-struct RouteLink {
-    route: Mutex<Route>,
-    spare: Route,
-}
+/// The router link. `Router::call` takes `&mut self`; a clone costs one `Arc`
+/// count.
+struct RouterLink(Router);
 
-impl Call for RouteLink {
-    fn call(&self, request: Request) -> AppRouteFuture {
-        let future: RouteFuture<Infallible> = match self.route.try_lock() {
-            Ok(mut route) => route.call(request),
-            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().call(request),
-            Err(TryLockError::WouldBlock) => self.spare.clone().call(request),
-        };
-        AppRouteFuture::boxed(async move { respond(future.await) })
+impl Call for RouterLink {
+    fn call(&self, request: Request) -> RoutingFuture {
+        RoutingFuture {
+            state: FutureState::Router {
+                future: Service::call(&mut self.0.clone(), request),
+            },
+        }
     }
 }
 
@@ -153,27 +171,48 @@ where
     T::Error: Into<Infallible>,
     T::Future: Send,
 {
-    fn call(&self, request: Request) -> AppRouteFuture {
+    fn call(&self, request: Request) -> RoutingFuture {
         let mut service = self.0.clone();
         // Services are nearly always ready. Asking once without a waker lets the
         // common case call at once, so the boxed future holds only the service's
         // future, not the request and the service as well. If it is not ready,
         // the future below asks again with the task's waker.
         match service.poll_ready(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(Ok(())) => {
-                let future = service.call(request);
-                AppRouteFuture::boxed(async move { respond(future.await) })
-            }
+            Poll::Ready(Ok(())) => RoutingFuture::boxed(Respond {
+                future: service.call(request),
+            }),
             // `E: Into<Infallible>`: there is no such error.
             #[expect(unreachable_code)]
             Poll::Ready(Err(error)) => never(error.into()),
-            Poll::Pending => AppRouteFuture::boxed(async move {
+            Poll::Pending => RoutingFuture::boxed(async move {
                 if let Err(error) = poll_fn(|cx| service.poll_ready(cx)).await {
                     return never(error.into());
                 }
                 respond(service.call(request).await)
             }),
         }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A service's future, answering with its response. (An `async` block would do
+    /// the same, but copies the future once more when first polled.)
+    struct Respond<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F, R, E> Future for Respond<F>
+where
+    F: Future<Output = Result<R, E>>,
+    R: IntoResponse,
+    E: Into<Infallible>,
+{
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        self.project().future.poll(cx).map(respond)
     }
 }
 
@@ -192,108 +231,127 @@ fn respond<R: IntoResponse, E: Into<Infallible>>(result: Result<R, E>) -> Respon
     }
 }
 
-impl AppRouteFuture {
-    fn boxed(future: impl Future<Output = Response> + Send + 'static) -> Self {
-        Self {
-            inner: Box::pin(future),
-        }
-    }
-}
-
 /// A layer given to [`Aksara::layer`](super::Aksara::layer), applied when the app
 /// is built.
 pub(super) trait AppLayer: Send + Sync {
-    fn wrap(&self, inner: AppRoute) -> AppRoute;
+    fn wrap(&self, inner: Routing) -> Routing;
 }
 
 impl<L> AppLayer for L
 where
-    L: Layer<AppRoute> + Send + Sync,
+    L: Layer<Routing> + Send + Sync,
     L::Service: Service<Request> + Clone + Send + Sync + 'static,
     <L::Service as Service<Request>>::Response: IntoResponse,
     <L::Service as Service<Request>>::Error: Into<Infallible>,
     <L::Service as Service<Request>>::Future: Send,
 {
-    fn wrap(&self, inner: AppRoute) -> AppRoute {
-        AppRoute::service(self.layer(inner))
+    fn wrap(&self, inner: Routing) -> Routing {
+        Routing::service(self.layer(inner))
     }
 }
 
-/// The one axum layer an [`Aksara`](super::Aksara) app puts over each route: the
-/// extensions, then the app-wide layers, outermost first.
+/// An [`Aksara`](super::Aksara) app as one service, from
+/// [`Aksara::into_service`](super::Aksara::into_service): it adds the [`Db`] (and
+/// [`Settings`]) extensions, runs the app-wide layers, outermost first, then the
+/// router. `axum::serve` takes it as it takes a router; clones are cheap.
+///
+/// ```no_run
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let db = aksara::Db::connect("sqlite::memory:").await?;
+/// let app = aksara::Aksara::new(db).route("/", axum::routing::get(|| async { "hi" }));
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+/// axum::serve(listener, app.into_service()).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
-pub(super) struct AppStack {
-    pub(super) db: Db,
-    pub(super) settings: Option<Arc<Settings>>,
-    pub(super) layers: Arc<[Arc<dyn AppLayer>]>,
-}
-
-impl Layer<Route> for AppStack {
-    type Service = AppEntry;
-
-    fn layer(&self, route: Route) -> AppEntry {
-        let mut inner = AppRoute::route(route);
-        for layer in self.layers.iter().rev() {
-            inner = layer.wrap(inner);
-        }
-        AppEntry {
-            db: self.db.clone(),
-            settings: self.settings.clone(),
-            inner,
-        }
-    }
-}
-
-/// The service [`AppStack`] puts in place of each route.
-#[derive(Clone)]
-pub(super) struct AppEntry {
+pub struct AppService {
     db: Db,
     settings: Option<Arc<Settings>>,
-    inner: AppRoute,
+    routing: Routing,
 }
 
-impl Service<Request> for AppEntry {
+impl std::fmt::Debug for AppService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppService")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppService {
+    /// `router` behind `layers` (outermost first), with the extensions.
+    pub(super) fn new(
+        router: Router,
+        db: Db,
+        settings: Option<Arc<Settings>>,
+        layers: &[Arc<dyn AppLayer>],
+    ) -> Self {
+        // As `axum::serve` does: turn every handler into its service once, not
+        // on each request.
+        let mut routing = Routing::router(router.with_state(()));
+        for layer in layers.iter().rev() {
+            routing = layer.wrap(routing);
+        }
+        Self {
+            db,
+            settings,
+            routing,
+        }
+    }
+}
+
+impl<B> Service<Request<B>> for AppService
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
     type Response = Response;
     type Error = Infallible;
-    type Future = AppRouteFuture;
+    type Future = RoutingFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut request: Request) -> AppRouteFuture {
+    fn call(&mut self, request: Request<B>) -> RoutingFuture {
+        let mut request = request.map(Body::new);
         let extensions = request.extensions_mut();
         extensions.insert(self.db.clone());
         if let Some(settings) = &self.settings {
             extensions.insert(Arc::clone(settings));
         }
-        self.inner.call.call(request)
+        self.routing.call.call(request)
+    }
+}
+
+/// For `axum::serve(listener, app.into_service())`: each connection gets a clone.
+impl<L: Listener> Service<IncomingStream<'_, L>> for AppService {
+    type Response = Self;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Self, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _connection: IncomingStream<'_, L>) -> Self::Future {
+        std::future::ready(Ok(self.clone()))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
 
-    /// The `Route` axum gives a layer for `GET /` answering "hi".
-    fn hello_route() -> Route {
-        #[derive(Clone)]
-        struct Capture(Arc<Mutex<Option<Route>>>);
-        impl Layer<Route> for Capture {
-            type Service = Route;
-            fn layer(&self, route: Route) -> Route {
-                self.0.lock().unwrap().get_or_insert_with(|| route.clone());
-                route
-            }
-        }
-        let captured = Capture(Arc::default());
-        // A service route is a `Route` at once; a route layer leaves the fallback be.
-        let hello =
-            tower::service_fn(|_: Request| async { Ok::<_, Infallible>("hi".into_response()) });
-        let _router: axum::Router = axum::Router::new()
-            .route_service("/", hello)
-            .route_layer(captured.clone());
-        captured.0.lock().unwrap().take().unwrap()
+    /// A router answering "hi" on `GET /`.
+    fn hello_router() -> Router {
+        Router::new().route("/", axum::routing::get(|| async { "hi" }))
+    }
+
+    fn get_root() -> Request {
+        Request::get("/").body(Body::empty()).unwrap()
     }
 
     async fn body(response: Response) -> String {
@@ -301,29 +359,6 @@ mod tests {
             .await
             .unwrap();
         String::from_utf8(bytes.to_vec()).unwrap()
-    }
-
-    #[tokio::test]
-    async fn a_route_busy_with_another_request_is_called_through_its_spare() {
-        let link = AppRoute::route(hello_route());
-        let ready = link
-            .clone()
-            .call(Request::new(Body::empty()))
-            .await
-            .unwrap();
-        assert_eq!(body(ready).await, "hi");
-
-        let route = hello_route();
-        let busy = RouteLink {
-            route: Mutex::new(route.clone()),
-            spare: route,
-        };
-        let future = {
-            let _held = busy.route.lock().unwrap();
-            Call::call(&busy, Request::new(Body::empty()))
-        };
-        let response = future.await.unwrap();
-        assert_eq!(body(response).await, "hi");
     }
 
     /// A service that is not ready until `open` is set, then wakes whoever asked.
@@ -357,11 +392,11 @@ mod tests {
         let open = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let waiting = Arc::new(Mutex::new(None::<Waker>));
         let gate = Gate {
-            inner: AppRoute::route(hello_route()),
+            inner: Routing::router(hello_router()),
             open: Arc::clone(&open),
             waiting: Arc::clone(&waiting),
         };
-        let future = AppRoute::service(gate).call(Request::new(Body::empty()));
+        let future = Routing::service(gate).call(get_root());
         let opener = tokio::spawn(async move {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             open.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -378,7 +413,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_layers_see_the_database_the_entry_added() {
+    async fn the_layers_see_the_database_and_run_before_routing() {
         use axum::middleware::{self, Next};
 
         async fn tag(request: Request, next: Next) -> Response {
@@ -392,14 +427,25 @@ mod tests {
         }
 
         let db = Db::connect("sqlite::memory:").await.unwrap();
-        let stack = AppStack {
-            db,
-            settings: None,
-            layers: vec![Arc::new(middleware::from_fn(tag)) as Arc<dyn AppLayer>].into(),
-        };
-        let mut entry = stack.layer(hello_route());
-        let response = entry.call(Request::new(Body::empty())).await.unwrap();
+        let layers = [Arc::new(middleware::from_fn(tag)) as Arc<dyn AppLayer>];
+        let mut app = AppService::new(hello_router(), db, None, &layers);
+        let response = app.call(get_root()).await.unwrap();
         assert_eq!(response.headers()["x-seen"], "tag(db=true)");
         assert_eq!(body(response).await, "hi");
+
+        // A path no route matches still goes through the layers.
+        let missing = Request::get("/missing").body(Body::empty()).unwrap();
+        let response = app.call(missing).await.unwrap();
+        assert_eq!(response.status(), 404);
+        assert_eq!(response.headers()["x-seen"], "tag(db=true)");
+    }
+
+    #[tokio::test]
+    async fn without_layers_the_router_answers_directly() {
+        let db = Db::connect("sqlite::memory:").await.unwrap();
+        let mut app = AppService::new(hello_router(), db, None, &[]);
+        let future = app.call(get_root());
+        assert!(matches!(future.state, FutureState::Router { .. }));
+        assert_eq!(body(future.await.unwrap()).await, "hi");
     }
 }
