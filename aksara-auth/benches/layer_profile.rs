@@ -45,6 +45,16 @@ fn main() {
                 .layer(authentication())
                 .route("/", get(hello_user))
         };
+        if let (Ok(address), "anonymous") = (std::env::var("AKSARA_PROFILE_SERVE"), which.as_str())
+        {
+            // Served as users serve an app, which also gives handlers the peer address.
+            let listener = tokio::net::TcpListener::bind(&address).await.unwrap();
+            let app = anonymous_app(db);
+            app.serve_with_shutdown(listener, std::future::pending())
+                .await
+                .unwrap();
+            return;
+        }
         match which.as_str() {
             "bare" => drive(routed(axum::Router::new().route("/", get(hello)))).await,
             // The bare handler, answering with `Vary: Cookie` as the session layer adds.
@@ -138,6 +148,9 @@ fn main() {
             }
             // The app turned into a router (to nest or merge) rather than served.
             "anonymous-router" => drive(routed(anonymous_app(db).into_router())).await,
+            // Served without the peer address (with `AKSARA_PROFILE_SERVE`; the
+            // same as anonymous otherwise).
+            "anonymous-no-peer" => drive(anonymous_app(db).into_service()).await,
             _ => drive(anonymous_app(db).into_service()).await,
         }
     });

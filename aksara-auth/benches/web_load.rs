@@ -3,7 +3,9 @@
 //! and authentication layers for an anonymous client, and for a client logged in
 //! by session with the database store on SQLite (behind the in-process cache) and
 //! with the Redis store. Bars: anonymous ≥ 0.90× bare, session-authenticated
-//! ≥ 0.50× bare.
+//! ≥ 0.50× bare. The Aksara apps are served as users serve them, with
+//! `Aksara::serve_with_shutdown` (which also gives handlers the peer address), the
+//! bare router with `axum::serve`.
 //!
 //! Run: `bash scripts/bench-web.sh` (installs wrk if needed), or
 //! `cargo bench -p aksara-auth --features redis --bench web_load` with wrk on the
@@ -20,19 +22,15 @@
 //! requests/s, the table gives the servers' CPU time per request (user and
 //! kernel, from /proc/self/stat), the cost that throughput is the inverse of.
 
-use std::convert::Infallible;
 use std::process::Command;
 use std::time::Duration;
 
-use aksara::web::AppService;
 use aksara_auth::prelude::*;
 use aksara_auth::session::{CachedStore, DbSessionStore, RedisStore, SessionStore};
 use axum::Json;
-use axum::body::Body;
 use axum::routing::{get, post};
-use http::{Request, StatusCode, header};
+use http::StatusCode;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 const SECRET: &[u8] = b"web load benchmark secret, at least thirty-two bytes";
 const EMAIL: &str = "load@example.com";
@@ -55,52 +53,68 @@ async fn login_view(db: Db, session: Session) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-/// The benchmarked app, served as `Aksara::serve` serves it.
-fn layered(db: &Db, store: impl SessionStore) -> AppService {
+/// The benchmarked app.
+fn layered(db: &Db, store: impl SessionStore) -> Aksara {
     Aksara::new(db.clone())
         .layer(SessionLayer::new(store).secret_key(SECRET).secure(false))
         .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
         .route("/", get(hello_user))
         .route("/login", post(login_view))
-        .into_service()
 }
 
-/// Logs the bench user in through `app` and returns the `Cookie` header value.
-async fn session_cookie(app: &AppService) -> String {
-    let request = Request::post("/login")
-        .header("sec-fetch-site", "same-origin")
-        .body(Body::empty())
-        .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let set_cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
-    set_cookie.split(';').next().unwrap().to_owned()
-}
-
-/// Serves `app` on a free loopback port; returns its URL.
-async fn serve<M, S>(app: M) -> String
-where
-    M: for<'a> tower::Service<
-            axum::serve::IncomingStream<'a, tokio::net::TcpListener>,
-            Error = Infallible,
-            Response = S,
-        > + Send
-        + 'static,
-    for<'a> <M as tower::Service<axum::serve::IncomingStream<'a, tokio::net::TcpListener>>>::Future:
-        Send,
-    S: tower::Service<
-            axum::extract::Request,
-            Response = axum::response::Response,
-            Error = Infallible,
-        > + Clone
-        + Send
-        + 'static,
-    S::Future: Send,
-{
+/// Serves `app` as users do, with `Aksara::serve` (which also gives handlers the
+/// peer address); returns its URL.
+async fn serve_app(app: Aksara) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(async move {
+        app.serve_with_shutdown(listener, std::future::pending())
+            .await
+            .unwrap();
+    });
     url
+}
+
+/// Serves the bare router as `axum::serve` does; returns its URL.
+async fn serve_router(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url
+}
+
+/// Logs the bench user in at the server at `url`, over HTTP/1.1, and returns the
+/// `Cookie` header value.
+async fn session_cookie(url: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let address = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "POST /login HTTP/1.1\r\nhost: {address}\r\nsec-fetch-site: same-origin\r\n\
+         content-length: 0\r\nconnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 204"),
+        "login failed:\n{response}"
+    );
+    response
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("set-cookie").then(|| {
+                value
+                    .trim()
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+        })
+        .unwrap_or_else(|| panic!("no session cookie at login:\n{response}"))
 }
 
 /// Where the server and the load generator run.
@@ -263,9 +277,9 @@ fn main() {
             .await
             .unwrap();
 
-        let bare = serve(axum::Router::new().route("/", get(hello))).await;
-        let bare_again = serve(axum::Router::new().route("/", get(hello))).await;
-        let anonymous = serve(layered(&db, DbSessionStore::new(db.clone()))).await;
+        let bare = serve_router(axum::Router::new().route("/", get(hello))).await;
+        let bare_again = serve_router(axum::Router::new().route("/", get(hello))).await;
+        let anonymous = serve_app(layered(&db, DbSessionStore::new(db.clone()))).await;
         let db_app = layered(
             &db,
             CachedStore::new(
@@ -273,16 +287,16 @@ fn main() {
                 aksara_auth::session::Duration::seconds(5),
             ),
         );
-        let db_cookie = session_cookie(&db_app).await;
-        let db_url = serve(db_app).await;
+        let db_url = serve_app(db_app).await;
+        let db_cookie = session_cookie(&db_url).await;
         let redis_app = layered(
             &db,
             RedisStore::new(&redis_url_setting)
                 .unwrap()
                 .key_prefix(format!("aksara:bench:{}:", std::process::id())),
         );
-        let redis_cookie = session_cookie(&redis_app).await;
-        let redis_url = serve(redis_app).await;
+        let redis_url = serve_app(redis_app).await;
+        let redis_cookie = session_cookie(&redis_url).await;
         let cached_redis_app = layered(
             &db,
             CachedStore::new(
@@ -292,8 +306,8 @@ fn main() {
                 aksara_auth::session::Duration::seconds(1),
             ),
         );
-        let cached_redis_cookie = session_cookie(&cached_redis_app).await;
-        let cached_redis_url = serve(cached_redis_app).await;
+        let cached_redis_url = serve_app(cached_redis_app).await;
+        let cached_redis_cookie = session_cookie(&cached_redis_url).await;
         vec![
             ("bare axum JSON handler", bare, None),
             (

@@ -3,7 +3,6 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
 
 use tokio::net::{TcpListener, ToSocketAddrs};
 
@@ -132,10 +131,7 @@ impl Aksara {
     {
         self.check_settings()?;
         let address = listener.local_addr().map_err(ServeError::Io)?;
-        let service =
-            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-                SocketAddr,
-            >(self.into_service());
+        let service = self.into_service();
         tracing::info!(target: "aksara::serve", %address, "listening on http://{address}");
         axum::serve(listener, service)
             .with_graceful_shutdown(signal)

@@ -13,14 +13,16 @@
 //! a function could no longer return an `Aksara` by name. Instead they form one
 //! chain behind an `Arc`, built once, and each costs one boxed future per request.
 
+use std::any::Any;
 use std::convert::Infallible;
 use std::future::{Future, poll_fn};
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::future::RouteFuture;
 use axum::serve::{IncomingStream, Listener};
@@ -253,7 +255,8 @@ where
 /// An [`Aksara`](super::Aksara) app as one service, from
 /// [`Aksara::into_service`](super::Aksara::into_service): it adds the [`Db`] (and
 /// [`Settings`]) extensions, runs the app-wide layers, outermost first, then the
-/// router. `axum::serve` takes it as it takes a router; clones are cheap.
+/// router. `axum::serve` takes it as it takes a router, and then gives handlers
+/// `ConnectInfo<SocketAddr>` on a TCP listener; clones are cheap.
 ///
 /// ```no_run
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -267,6 +270,8 @@ where
 pub struct AppService {
     db: Db,
     settings: Option<Arc<Settings>>,
+    /// The peer of the connection this clone serves, when served over TCP.
+    peer: Option<ConnectInfo<SocketAddr>>,
     routing: Routing,
 }
 
@@ -295,6 +300,7 @@ impl AppService {
         Self {
             db,
             settings,
+            peer: None,
             routing,
         }
     }
@@ -320,11 +326,18 @@ where
         if let Some(settings) = &self.settings {
             extensions.insert(Arc::clone(settings));
         }
+        if let Some(peer) = self.peer {
+            extensions.insert(peer);
+        }
         self.routing.call.call(request)
     }
 }
 
-/// For `axum::serve(listener, app.into_service())`: each connection gets a clone.
+/// For `axum::serve(listener, app.into_service())`: each connection gets a clone,
+/// which gives handlers `ConnectInfo<SocketAddr>` when the listener is TCP. (It is
+/// added with the other extensions rather than by axum's
+/// `into_make_service_with_connect_info`, which would wrap the app in one more
+/// service.)
 impl<L: Listener> Service<IncomingStream<'_, L>> for AppService {
     type Response = Self;
     type Error = Infallible;
@@ -334,8 +347,12 @@ impl<L: Listener> Service<IncomingStream<'_, L>> for AppService {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, _connection: IncomingStream<'_, L>) -> Self::Future {
-        std::future::ready(Ok(self.clone()))
+    fn call(&mut self, connection: IncomingStream<'_, L>) -> Self::Future {
+        let peer = (connection.remote_addr() as &dyn Any).downcast_ref::<SocketAddr>();
+        std::future::ready(Ok(Self {
+            peer: peer.copied().map(ConnectInfo),
+            ..self.clone()
+        }))
     }
 }
 
