@@ -115,7 +115,7 @@ fn tracer(
 }
 
 #[tokio::test]
-async fn layers_wrap_every_route_in_the_order_added() {
+async fn layers_cover_every_request_in_the_order_added() {
     async fn guard(request: Request, next: Next) -> Result<Response, ApiError> {
         if request.headers().contains_key("x-key") {
             Ok(next.run(request).await)
@@ -195,6 +195,43 @@ async fn served_nested_or_merged_the_app_keeps_its_layers_and_errors() {
     let (status, headers, body) = send(&site, "GET", "/").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "home"));
     assert_eq!(trace(&headers), None);
+
+    // A HEAD request goes through the layers; the body is dropped, its length kept.
+    let (status, headers, body) = send(&service, "HEAD", "/posts/1").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, ""));
+    assert_eq!(headers["content-length"], "6");
+    assert_eq!(trace(&headers).unwrap(), "app");
+
+    // A route layer of the larger router covers the nested app too.
+    async fn guard(request: Request, next: Next) -> Result<Response, ApiError> {
+        if request.headers().contains_key("x-key") {
+            Ok(next.run(request).await)
+        } else {
+            Err(ApiError::unauthorized("send x-key"))
+        }
+    }
+    let guarded = Router::new()
+        .route("/", get(|| async { "home" }))
+        .nest("/api", app().into_router())
+        .route_layer(middleware::from_fn(guard));
+    let (status, _, _) = send(&guarded, "GET", "/api/posts/4").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Merged into another app: its routes come first, the merged app answers the rest.
+    let host = Aksara::new(db.clone())
+        .route("/", get(|| async { "host home" }))
+        .merge(app())
+        .into_service();
+    let (_, headers, body) = send(&host, "GET", "/").await;
+    assert_eq!((body.as_str(), trace(&headers)), ("host home", None));
+    let (_, headers, body) = send(&host, "GET", "/posts/5").await;
+    assert_eq!(
+        (body.as_str(), trace(&headers).unwrap()),
+        ("post 5", "app".parse().unwrap())
+    );
+    let (status, _, body) = send(&host, "GET", "/nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(json(&body)["error"]["code"], "not_found");
 
     // Merged into a router with routes of its own: those stay outside the app.
     let merged = Router::new()

@@ -1,8 +1,9 @@
 //! Instruction counts per request through the web layers, for profiling with
 //! callgrind: `AKSARA_PROFILE=bare|bare-vary|extension|session|session-read|
 //! authentication|three-layers|one-stack|outer-stack|tuple|anonymous-router|
-//! anonymous` selects the service (see the `match` below; anonymous by default);
-//! 5000 requests go through it with `oneshot` on a current-thread runtime. With
+//! anonymous-no-peer|anonymous` selects the service (see the `match` below;
+//! anonymous by default); 5000 requests go through it with `oneshot` on a
+//! current-thread runtime. With
 //! `AKSARA_PROFILE_SERVE=127.0.0.1:8000` it serves the variant instead, for a
 //! load generator and `perf`.
 

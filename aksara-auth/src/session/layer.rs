@@ -838,3 +838,36 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vary_after(existing: &[&'static str]) -> Vec<String> {
+        let mut headers = HeaderMap::new();
+        for value in existing {
+            headers.append(header::VARY, HeaderValue::from_static(value));
+        }
+        vary_on_cookie(&mut headers);
+        headers
+            .get_all(header::VARY)
+            .iter()
+            .map(|value| value.to_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn vary_gains_cookie_once_and_keeps_what_was_there() {
+        assert_eq!(vary_after(&[]), ["Cookie"]);
+        assert_eq!(
+            vary_after(&["Accept-Encoding"]),
+            ["Accept-Encoding", "Cookie"]
+        );
+        assert_eq!(
+            vary_after(&["Accept-Encoding, cookie"]),
+            ["Accept-Encoding, cookie"]
+        );
+        assert_eq!(vary_after(&["Origin", "COOKIE"]), ["Origin", "COOKIE"]);
+        assert_eq!(vary_after(&["*"]), ["*"]);
+    }
+}

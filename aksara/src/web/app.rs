@@ -12,10 +12,10 @@ use axum::routing::{MethodRouter, Route};
 use tower::{Layer, Service};
 
 use super::ApiError;
-use super::stack::{AppLayer, AppService, Routing};
+use super::stack::{AppLayer, AppService, AppStack, Routing};
 use crate::{Db, Settings};
 
-/// A route layer, applied by [`Aksara::into_router`].
+/// A route layer, applied by [`Aksara::into_service`].
 type RouterStep = Box<dyn FnOnce(Router) -> Router + Send>;
 
 /// The application: routes, middleware, the database handle and the settings,
@@ -253,14 +253,22 @@ where
     /// before routing, so routes added later, nested routers and the JSON 404 and
     /// 405 are all covered, and it runs before the layers added after it (the
     /// first layer added sees the request first). On a plain router, that is
-    /// `ServiceBuilder::new().layer(first).….layer(last).service(router)`.
+    /// `ServiceBuilder::new().layer(first).….layer(last).service(router)`. (An app
+    /// turned into a router by [`Aksara::into_router`] runs it after routing,
+    /// over each route.)
     ///
     /// Running before routing, the layer cannot see which route matched
     /// (`MatchedPath`, path parameters); middleware that needs them belongs in
-    /// [`Aksara::route_layer`]. The layer wraps a [`Routing`] where a router's
-    /// wraps an `axum::routing::Route`; layers generic over their inner service
-    /// (nearly all) accept both. Each costs one boxed future per request, less
-    /// than the boxed clone *and* boxed future of a `Router::layer`.
+    /// [`Aksara::route_layer`]. It gets the router's finished response: with
+    /// `Content-Length` when the body's length is known, so a layer that swaps
+    /// the body for another must set or remove that header (tower-http's layers
+    /// do). The layer is applied once for the whole app, so a limit it keeps
+    /// (concurrency, rate) is app-wide, not per route.
+    ///
+    /// The layer wraps a [`Routing`] where a router's wraps an
+    /// `axum::routing::Route`; layers generic over their inner service (nearly
+    /// all) accept both. Each costs one boxed future per request, less than the
+    /// boxed clone *and* boxed future of a `Router::layer`.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
@@ -424,23 +432,19 @@ impl Aksara {
     /// # Ok(()) }
     /// ```
     pub fn into_service(self) -> AppService {
-        let mut router = self.router;
-        if !self.has_fallback {
-            router = router.fallback(not_found);
-        }
-        router = router.method_not_allowed_fallback(method_not_allowed);
-        if router.has_routes() {
-            for step in self.route_layers.into_iter().rev() {
-                router = step(router);
-            }
-        }
-        AppService::new(router, self.db, self.settings, &self.layers)
+        let (router, stack) = self.finish();
+        AppService::new(router, stack.db, stack.settings, &stack.layers)
     }
 
-    /// The finished app as an `axum::Router`, to nest in a larger router, merge,
-    /// or drive with `tower::ServiceExt::oneshot` in tests: a router whose
-    /// fallback is [`Aksara::into_service`]. Serving the service itself saves
-    /// the router's boxed clone per request.
+    /// The finished app as an `axum::Router`, to nest in a larger router, merge
+    /// into one, or drive with `tower::ServiceExt::oneshot`: the routes, the JSON
+    /// 404 and 405 and the route layers, with the extensions and the app-wide
+    /// layers over each route, as `Router::layer` puts them. So the routes stay
+    /// routes: merging keeps them, and a `route_layer` of the larger router
+    /// covers them. Two differences from [`Aksara::into_service`]: the app-wide
+    /// layers run after routing (they could see the matched route; do not rely
+    /// on it, since served they cannot), and each route gets its own copy of
+    /// them.
     ///
     /// ```
     /// use tower::ServiceExt;
@@ -458,9 +462,31 @@ impl Aksara {
     /// # Ok(()) }
     /// ```
     pub fn into_router(self) -> Router {
-        Router::new().fallback_service(self.into_service())
+        let (router, stack) = self.finish();
+        router.layer(stack)
     }
 
+    /// The routes with the JSON 404 and 405 and the route layers; the rest.
+    fn finish(self) -> (Router, AppStack) {
+        let mut router = self.router;
+        if !self.has_fallback {
+            router = router.fallback(not_found);
+        }
+        router = router.method_not_allowed_fallback(method_not_allowed);
+        if router.has_routes() {
+            for step in self.route_layers.into_iter().rev() {
+                router = step(router);
+            }
+        }
+        let stack = AppStack {
+            db: self.db,
+            settings: self.settings,
+            layers: self.layers.into(),
+        };
+        (router, stack)
+    }
+
+    /// The settings given to [`Aksara::settings`], if any.
     pub(super) fn settings_ref(&self) -> Option<&Settings> {
         self.settings.as_deref()
     }

@@ -2,28 +2,34 @@
 //! extensions and the app-wide layers around the app's router, as one service,
 //! [`AppService`].
 //!
-//! The layers wrap the router, not each route as `Router::layer` does: axum keeps
-//! every layered route as a boxed service that it clones for each request, so a
-//! layer over the routes adds one more clone and boxed future per request (see
-//! BENCHMARKS.md, "Requests per second through the web layers"). Around the
-//! router, the layers run once per request, before routing, like Django's
-//! `MIDDLEWARE`, and the router is called directly.
+//! Served, the layers wrap the router, not each route as `Router::layer` does:
+//! axum keeps every layered route as a boxed service that it clones for each
+//! request, so a layer over the routes adds one more clone and boxed future per
+//! request (see BENCHMARKS.md, "Requests per second through the web layers").
+//! Around the router, the layers run once per request, before routing, like
+//! Django's `MIDDLEWARE`, and the router is called directly.
+//!
+//! Turned into a router to nest or merge, the app needs its routes to stay routes
+//! (so that an outer `route_layer` covers them and merging keeps them), so there
+//! the same extensions and layers go over each route instead ([`AppStack`]),
+//! after routing.
 //!
 //! Composing the layers statically would put their types into `Aksara`'s type, so
 //! a function could no longer return an `Aksara` by name. Instead they form one
-//! chain behind an `Arc`, built once, and each costs one boxed future per request.
+//! chain behind an `Arc`, and each costs one boxed future per request.
 
 use std::any::Any;
 use std::convert::Infallible;
 use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, TryLockError};
 use std::task::{Context, Poll, Waker};
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{ConnectInfo, Request};
 use axum::response::{IntoResponse, Response};
+use axum::routing::Route;
 use axum::routing::future::RouteFuture;
 use axum::serve::{IncomingStream, Listener};
 use axum::{BoxError, Router};
@@ -67,6 +73,24 @@ impl Routing {
         Self {
             call: Arc::new(RouterLink(router)),
         }
+    }
+
+    /// The innermost link of an app turned into a router: one of its routes.
+    fn route(route: Route) -> Self {
+        Self {
+            call: Arc::new(RouteLink {
+                route: Mutex::new(route.clone()),
+                spare: route,
+            }),
+        }
+    }
+
+    /// `self` behind `layers`, outermost first.
+    fn behind(mut self, layers: &[Arc<dyn AppLayer>]) -> Self {
+        for layer in layers.iter().rev() {
+            self = layer.wrap(self);
+        }
+        self
     }
 
     /// A link for any service, such as a layer's service around the next link.
@@ -160,6 +184,30 @@ impl Call for RouterLink {
             state: FutureState::Router {
                 future: Service::call(&mut self.0.clone(), request),
             },
+        }
+    }
+}
+
+/// The route link, for an app turned into a router. `Route::call` takes
+/// `&mut self` but only clones the boxed service it holds and calls the clone, so
+/// one `Route` can serve every request through a lock held for that clone; a
+/// shared reference would need a clone of its own first, a second allocation per
+/// request. When another request holds the lock, the spare is cloned instead of
+/// waiting.
+struct RouteLink {
+    route: Mutex<Route>,
+    spare: Route,
+}
+
+impl Call for RouteLink {
+    fn call(&self, request: Request) -> RoutingFuture {
+        let future = match self.route.try_lock() {
+            Ok(mut route) => route.call(request),
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().call(request),
+            Err(TryLockError::WouldBlock) => self.spare.clone().call(request),
+        };
+        RoutingFuture {
+            state: FutureState::Router { future },
         }
     }
 }
@@ -293,15 +341,35 @@ impl AppService {
     ) -> Self {
         // As `axum::serve` does: turn every handler into its service once, not
         // on each request.
-        let mut routing = Routing::router(router.with_state(()));
-        for layer in layers.iter().rev() {
-            routing = layer.wrap(routing);
-        }
+        let routing = Routing::router(router.with_state(())).behind(layers);
         Self {
             db,
             settings,
             peer: None,
             routing,
+        }
+    }
+}
+
+/// The one axum layer an [`Aksara`](super::Aksara) turned into a router puts over
+/// each route: the same extensions and app-wide layers as [`AppService`], after
+/// routing.
+#[derive(Clone)]
+pub(super) struct AppStack {
+    pub(super) db: Db,
+    pub(super) settings: Option<Arc<Settings>>,
+    pub(super) layers: Arc<[Arc<dyn AppLayer>]>,
+}
+
+impl Layer<Route> for AppStack {
+    type Service = AppService;
+
+    fn layer(&self, route: Route) -> AppService {
+        AppService {
+            db: self.db.clone(),
+            settings: self.settings.clone(),
+            peer: None,
+            routing: Routing::route(route).behind(&self.layers),
         }
     }
 }
@@ -358,8 +426,6 @@ impl<L: Listener> Service<IncomingStream<'_, L>> for AppService {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
     use super::*;
 
     /// A router answering "hi" on `GET /`.
@@ -376,6 +442,45 @@ mod tests {
             .await
             .unwrap();
         String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    /// The `Route` axum gives a layer for `GET /` answering "hi".
+    fn hello_route() -> Route {
+        #[derive(Clone)]
+        struct Capture(Arc<Mutex<Option<Route>>>);
+        impl Layer<Route> for Capture {
+            type Service = Route;
+            fn layer(&self, route: Route) -> Route {
+                self.0.lock().unwrap().get_or_insert_with(|| route.clone());
+                route
+            }
+        }
+        let captured = Capture(Arc::default());
+        // A service route is a `Route` at once; a route layer leaves the fallback be.
+        let hello =
+            tower::service_fn(|_: Request| async { Ok::<_, Infallible>("hi".into_response()) });
+        let _router: Router = Router::new()
+            .route_service("/", hello)
+            .route_layer(captured.clone());
+        captured.0.lock().unwrap().take().unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_route_busy_with_another_request_is_called_through_its_spare() {
+        let link = Routing::route(hello_route());
+        let ready = link.clone().call(get_root()).await.unwrap();
+        assert_eq!(body(ready).await, "hi");
+
+        let route = hello_route();
+        let busy = RouteLink {
+            route: Mutex::new(route.clone()),
+            spare: route,
+        };
+        let future = {
+            let _held = busy.route.lock().unwrap();
+            Call::call(&busy, get_root())
+        };
+        assert_eq!(body(future.await.unwrap()).await, "hi");
     }
 
     /// A service that is not ready until `open` is set, then wakes whoever asked.
