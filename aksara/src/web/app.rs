@@ -433,7 +433,7 @@ impl Aksara {
     /// ```
     pub fn into_service(self) -> AppService {
         let (router, stack) = self.finish();
-        AppService::new(router, stack.db, stack.settings, &stack.layers)
+        stack.service(router)
     }
 
     /// The finished app as an `axum::Router`, to nest in a larger router, merge

@@ -331,29 +331,9 @@ impl std::fmt::Debug for AppService {
     }
 }
 
-impl AppService {
-    /// `router` behind `layers` (outermost first), with the extensions.
-    pub(super) fn new(
-        router: Router,
-        db: Db,
-        settings: Option<Arc<Settings>>,
-        layers: &[Arc<dyn AppLayer>],
-    ) -> Self {
-        // As `axum::serve` does: turn every handler into its service once, not
-        // on each request.
-        let routing = Routing::router(router.with_state(())).behind(layers);
-        Self {
-            db,
-            settings,
-            peer: None,
-            routing,
-        }
-    }
-}
-
-/// The one axum layer an [`Aksara`](super::Aksara) turned into a router puts over
-/// each route: the same extensions and app-wide layers as [`AppService`], after
-/// routing.
+/// The extensions and app-wide layers of an [`Aksara`](super::Aksara): around its
+/// whole router when served ([`AppStack::service`]), or, as the one axum layer of
+/// an app turned into a router, over each route, after routing.
 #[derive(Clone)]
 pub(super) struct AppStack {
     pub(super) db: Db,
@@ -361,16 +341,30 @@ pub(super) struct AppStack {
     pub(super) layers: Arc<[Arc<dyn AppLayer>]>,
 }
 
-impl Layer<Route> for AppStack {
-    type Service = AppService;
+impl AppStack {
+    /// The app as one service around `router`.
+    pub(super) fn service(&self, router: Router) -> AppService {
+        // As `axum::serve` does: turn every handler into its service once, not
+        // on each request.
+        self.around(Routing::router(router.with_state(())))
+    }
 
-    fn layer(&self, route: Route) -> AppService {
+    /// `innermost` behind the layers (outermost first), with the extensions.
+    fn around(&self, innermost: Routing) -> AppService {
         AppService {
             db: self.db.clone(),
             settings: self.settings.clone(),
             peer: None,
-            routing: Routing::route(route).behind(&self.layers),
+            routing: innermost.behind(&self.layers),
         }
+    }
+}
+
+impl Layer<Route> for AppStack {
+    type Service = AppService;
+
+    fn layer(&self, route: Route) -> AppService {
+        self.around(Routing::route(route))
     }
 }
 
@@ -549,8 +543,12 @@ mod tests {
         }
 
         let db = Db::connect("sqlite::memory:").await.unwrap();
-        let layers = [Arc::new(middleware::from_fn(tag)) as Arc<dyn AppLayer>];
-        let mut app = AppService::new(hello_router(), db, None, &layers);
+        let stack = AppStack {
+            db,
+            settings: None,
+            layers: vec![Arc::new(middleware::from_fn(tag)) as Arc<dyn AppLayer>].into(),
+        };
+        let mut app = stack.service(hello_router());
         let response = app.call(get_root()).await.unwrap();
         assert_eq!(response.headers()["x-seen"], "tag(db=true)");
         assert_eq!(body(response).await, "hi");
@@ -565,7 +563,12 @@ mod tests {
     #[tokio::test]
     async fn without_layers_the_router_answers_directly() {
         let db = Db::connect("sqlite::memory:").await.unwrap();
-        let mut app = AppService::new(hello_router(), db, None, &[]);
+        let stack = AppStack {
+            db,
+            settings: None,
+            layers: Arc::new([]),
+        };
+        let mut app = stack.service(hello_router());
         let future = app.call(get_root());
         assert!(matches!(future.state, FutureState::Router { .. }));
         assert_eq!(body(future.await.unwrap()).await, "hi");
