@@ -324,6 +324,35 @@ async fn data_persists_across_requests_on_every_store() {
     }
 }
 
+/// Loads that run together (Redis pipelines them into one round trip) each get
+/// their own session, and an unknown session among them stays anonymous.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_loads_of_many_sessions_each_get_their_own() {
+    for backend in backends().await {
+        let l = &backend.label;
+        let app = plain_app(&backend);
+        let mut cookies = Vec::new();
+        for n in 0..40 {
+            cookies.push((n, start(&app, "owner", &format!("user{n}")).await));
+        }
+        let unknown = send(&app, "POST", "/set/owner/ghost", None)
+            .await
+            .cookie()
+            .unwrap();
+        send(&app, "POST", "/flush", Some(&unknown)).await;
+        let reads = cookies.iter().map(|(n, cookie)| {
+            let app = app.clone();
+            async move { (*n, read(&app, "owner", cookie).await) }
+        });
+        let ghost = read(&app, "owner", &unknown);
+        let (reads, ghost) = tokio::join!(join_all(reads), ghost);
+        for (n, owner) in reads {
+            assert_eq!(owner, format!("user{n}"), "{l}");
+        }
+        assert_eq!(ghost, "<none>", "{l}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn tampered_and_unknown_cookies_are_anonymous() {
     for backend in backends().await {

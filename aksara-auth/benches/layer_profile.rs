@@ -1,7 +1,7 @@
 //! Instruction counts per request through the web layers, for profiling with
 //! callgrind: `AKSARA_PROFILE=bare|bare-vary|extension|session|session-read|
 //! authentication|three-layers|one-stack|outer-stack|tuple|anonymous-router|
-//! anonymous-no-peer|anonymous` selects the service (see the `match` below;
+//! anonymous-no-peer|authenticated|anonymous` selects the service (see the `match` below;
 //! anonymous by default); 5000 requests go through it with `oneshot` on a
 //! current-thread runtime. With
 //! `AKSARA_PROFILE_SERVE=127.0.0.1:8000` it serves the variant instead, for a
@@ -152,6 +152,44 @@ fn main() {
             // Served without the peer address (with `AKSARA_PROFILE_SERVE`; the
             // same as anonymous otherwise).
             "anonymous-no-peer" => drive(anonymous_app(db).into_service()).await,
+            // Logged in by session (memory store), so the session is loaded and
+            // the user found on every request.
+            "authenticated" => {
+                db.migrate().await.unwrap();
+                let user = User::objects()
+                    .create()
+                    .email("profile@example.com")
+                    .password("correct horse battery staple")
+                    .exec(&db)
+                    .await
+                    .unwrap();
+                let service = anonymous_app(db)
+                    .route(
+                        "/login",
+                        axum::routing::post(move |db: Db, session: Session| {
+                            let mut user = user.clone();
+                            async move { login(&session, &db, &mut user).await.unwrap() }
+                        }),
+                    )
+                    .into_service();
+                let response = service
+                    .clone()
+                    .oneshot(Request::post("/login").body(Body::empty()).unwrap())
+                    .await
+                    .unwrap();
+                let cookie = response.headers()[http::header::SET_COOKIE]
+                    .to_str()
+                    .unwrap()
+                    .split(';')
+                    .next()
+                    .unwrap()
+                    .to_owned();
+                if std::env::var("AKSARA_PROFILE_SERVE").is_ok() {
+                    // For the load generator: `wrk -H "Cookie: …"`.
+                    eprintln!("Cookie: {cookie}");
+                }
+                drive_with(service, Some(cookie)).await;
+            }
             _ => drive(anonymous_app(db).into_service()).await,
         }
     });
@@ -173,6 +211,18 @@ where
         + 'static,
     T::Future: Send,
 {
+    drive_with(service, None).await;
+}
+
+/// [`drive`], each request sending `cookie` when there is one.
+async fn drive_with<T>(service: T, cookie: Option<String>)
+where
+    T: tower::Service<Request<Body>, Response = axum::response::Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    T::Future: Send,
+{
     if let Ok(address) = std::env::var("AKSARA_PROFILE_SERVE") {
         let listener = tokio::net::TcpListener::bind(&address).await.unwrap();
         let make_service = axum::ServiceExt::<Request<Body>>::into_make_service(service);
@@ -180,9 +230,13 @@ where
         return;
     }
     for _ in 0..5000 {
+        let mut request = Request::get("/");
+        if let Some(cookie) = &cookie {
+            request = request.header(http::header::COOKIE, cookie);
+        }
         let response = service
             .clone()
-            .oneshot(Request::get("/").body(Body::empty()).unwrap())
+            .oneshot(request.body(Body::empty()).unwrap())
             .await
             .unwrap();
         assert!(response.status().is_success());

@@ -8,14 +8,19 @@
 //! `HDEL` the removed ones and move the expiry; concurrent requests writing
 //! different keys therefore merge, and a session deleted meanwhile is not
 //! brought back by a late write.
+//!
+//! Loads, one per request with a session cookie, are pipelined: the loads that
+//! requests ask for while the runtime has other work ready go to Redis together,
+//! as one write and one read (see [`LoadQueue`]).
 
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Utc};
 use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde_json::{Map, Value};
+use tokio::sync::oneshot;
 
 use super::{SessionChange, SessionRecord, SessionStore, SessionUpdate, StoreFuture};
 use crate::session::SessionKey;
@@ -66,10 +71,55 @@ return 1
 /// let layer = SessionLayer::new(store);
 /// # Ok(()) }
 /// ```
+///
+/// Under load, the loads of concurrent requests share one round trip to Redis
+/// (automatic pipelining, as ioredis's `enableAutoPipelining` does): a load waits
+/// until the runtime has run the other tasks that were ready, then every load
+/// asked for meanwhile is sent as one pipeline. A lone request pays one task
+/// switch for it; under load each request is spared its own socket write and
+/// read, which cost more than the rest of the request.
 #[derive(Clone)]
 pub struct RedisStore {
     connection: ConnectionManager,
     prefix: Arc<str>,
+    loads: Arc<LoadQueue>,
+}
+
+/// The session hashes requests are waiting to load, sent to Redis together.
+///
+/// Why: the `redis` crate's multiplexed connection writes each command as soon as
+/// its driver task runs, and Tokio runs a task woken by another right after it,
+/// so under load every request made its own `writev` and `recv` on the Redis
+/// socket (about as costly as serving the HTTP request itself). Here the first
+/// load of a batch spawns a flush that first yields, and Tokio runs yielded tasks
+/// only once no other task is ready: the loads of every request served in the
+/// meantime join the batch.
+#[derive(Default)]
+struct LoadQueue {
+    waiting: Mutex<Vec<WaitingLoad>>,
+}
+
+/// A session hash's fields and values, as `HGETALL` gives them.
+type Fields = Vec<(String, String)>;
+
+/// One request's load: the hash, and where its fields go.
+struct WaitingLoad {
+    hash: String,
+    reply: oneshot::Sender<Result<Fields, SessionStoreError>>,
+}
+
+impl LoadQueue {
+    /// Queues a load of `hash`; true when it is the first of a new batch, whose
+    /// caller must start the flush.
+    fn push(&self, load: WaitingLoad) -> bool {
+        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        waiting.push(load);
+        waiting.len() == 1
+    }
+
+    fn take(&self) -> Vec<WaitingLoad> {
+        std::mem::take(&mut *self.waiting.lock().unwrap_or_else(PoisonError::into_inner))
+    }
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -107,6 +157,7 @@ impl RedisStore {
         Ok(Self {
             connection,
             prefix: Arc::from("aksara:session:"),
+            loads: Arc::default(),
         })
     }
 
@@ -126,6 +177,67 @@ impl RedisStore {
 
     fn hash(&self, key: &SessionKey) -> String {
         format!("{}{}", self.prefix, key.as_str())
+    }
+
+    /// The fields of `hash` (none when it does not exist), loaded in a pipeline
+    /// with the other loads asked for meanwhile.
+    async fn load_fields(&self, hash: String) -> Result<Fields, SessionStoreError> {
+        let (reply, fields) = oneshot::channel();
+        if self.loads.push(WaitingLoad { hash, reply }) {
+            // A task of its own, so that a request cancelled while waiting (its
+            // client went away) does not take the other requests' loads with it.
+            let store = self.clone();
+            tokio::spawn(async move {
+                tokio::task::yield_now().await;
+                store.flush_loads().await;
+            });
+        }
+        fields.await.map_err(|_| {
+            SessionStoreError::unavailable("the Redis session load was dropped before it finished")
+        })?
+    }
+
+    /// Sends every waiting load as one pipeline and hands each its answer.
+    async fn flush_loads(&self) {
+        let batch = self.loads.take();
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        for load in &batch {
+            pipe.cmd("HGETALL").arg(&load.hash);
+        }
+        let mut connection = self.connection.clone();
+        let answers: redis::RedisResult<Vec<redis::RedisResult<Fields>>> =
+            pipe.query_async(&mut connection).await;
+        tracing::trace!(target: "aksara_auth::session", loads = batch.len(), "loaded sessions from Redis");
+        match answers {
+            Ok(answers) if answers.len() == batch.len() => {
+                for (load, answer) in batch.into_iter().zip(answers) {
+                    // A request that went away no longer waits for its answer.
+                    let _ = load.reply.send(answer.map_err(unavailable));
+                }
+            }
+            Ok(answers) => {
+                let message = format!(
+                    "Redis answered {} of {} pipelined session loads",
+                    answers.len(),
+                    batch.len()
+                );
+                for load in batch {
+                    let _ = load
+                        .reply
+                        .send(Err(SessionStoreError::unavailable(message.clone())));
+                }
+            }
+            Err(err) => {
+                // The error is not `Clone`; each request gets its message.
+                let message = err.to_string();
+                for load in batch {
+                    let _ = load
+                        .reply
+                        .send(Err(SessionStoreError::unavailable(message.clone())));
+                }
+            }
+        }
     }
 }
 
@@ -149,12 +261,7 @@ fn unavailable(err: redis::RedisError) -> SessionStoreError {
 impl SessionStore for RedisStore {
     fn load<'a>(&'a self, key: &'a SessionKey) -> StoreFuture<'a, Option<SessionRecord>> {
         Box::pin(async move {
-            let mut connection = self.connection.clone();
-            let fields: Vec<(String, String)> = redis::cmd("HGETALL")
-                .arg(self.hash(key))
-                .query_async(&mut connection)
-                .await
-                .map_err(unavailable)?;
+            let fields = self.load_fields(self.hash(key)).await?;
             if fields.is_empty() {
                 return Ok(None);
             }
