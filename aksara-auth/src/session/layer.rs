@@ -8,13 +8,11 @@ use std::task::{Context, Poll};
 
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
-use cookie::{Key, SameSite};
+use cookie::SameSite;
 use http::{HeaderMap, HeaderValue, Request, header};
 use tower::{Layer, Service};
 
-use super::cookie::{
-    CookieRead, CookieSettings, derive_key, is_attribute_value, is_cookie_name, random_key,
-};
+use super::cookie::{CookieRead, CookieSettings, Signer, is_attribute_value, is_cookie_name};
 use super::error::{SessionConfigError, SessionStoreError};
 use super::handle::{Loaded, Session, State};
 use super::id::SessionId;
@@ -356,7 +354,7 @@ impl SessionLayer {
         Self {
             config: Arc::new(Config {
                 store: Arc::new(store),
-                cookie: CookieSettings::new(random_key()),
+                cookie: CookieSettings::new(Signer::random()),
                 idle_timeout: None,
                 absolute_lifetime: Duration::days(30),
                 touch_interval: None,
@@ -443,9 +441,9 @@ impl SessionLayer {
     /// assert!(SessionLayer::new(MemoryStore::new()).try_secret_key("too short").is_err());
     /// ```
     pub fn try_secret_key(mut self, secret: impl AsRef<[u8]>) -> Result<Self, SessionConfigError> {
-        let key: Key = derive_key(secret.as_ref())?;
+        let signer = Signer::from_secret(secret.as_ref())?;
         let config = self.config();
-        config.cookie.key = key;
+        config.cookie.signer = signer;
         config.random_key_warning = None;
         Ok(self)
     }
