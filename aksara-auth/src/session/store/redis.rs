@@ -2,8 +2,10 @@
 //! processes or machines.
 //!
 //! Each session is one hash, `<prefix><key>`: a field `d:<name>` per value (its
-//! JSON text) and `m:created`, `m:seen`, `m:expires` (milliseconds since the
-//! epoch). The hash expires by itself (`PEXPIREAT`), so there is nothing to purge.
+//! JSON text) and a field `m` with the times it was created, last seen and
+//! expires, in milliseconds since the epoch, as `created:seen:expires` (one field
+//! rather than three: every request with a session reads the whole hash, and each
+//! field is two more strings to parse). The hash expires by itself (`PEXPIREAT`), so there is nothing to purge.
 //! A save runs as one Lua script: if the hash still exists, `HSET` the set keys,
 //! `HDEL` the removed ones and move the expiry; concurrent requests writing
 //! different keys therefore merge, and a session deleted meanwhile is not
@@ -26,9 +28,7 @@ use super::{SessionChange, SessionRecord, SessionStore, SessionUpdate, StoreFutu
 use crate::session::SessionKey;
 use crate::session::error::SessionStoreError;
 
-const CREATED: &str = "m:created";
-const SEEN: &str = "m:seen";
-const EXPIRES: &str = "m:expires";
+const META: &str = "m";
 const DATA_PREFIX: &str = "d:";
 
 /// KEYS[1] = the hash; ARGV = expiry (ms), n, then n field/value pairs, then the
@@ -245,13 +245,37 @@ fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
-fn meta_time(fields: &[(String, String)], name: &str) -> Result<DateTime<Utc>, SessionStoreError> {
-    fields
+/// The `m` field: `created:seen:expires` in milliseconds.
+fn meta(created_at: DateTime<Utc>, last_seen: DateTime<Utc>, expires_at: DateTime<Utc>) -> String {
+    format!(
+        "{}:{}:{}",
+        millis(created_at),
+        millis(last_seen),
+        millis(expires_at)
+    )
+}
+
+/// An empty record with the times of the hash's `m` field.
+fn record_from_meta(fields: &[(String, String)]) -> Result<SessionRecord, SessionStoreError> {
+    let corrupt =
+        || SessionStoreError::Corrupt(format!("the session hash lacks a valid `{META}` field"));
+    let text = fields
         .iter()
-        .find(|(field, _)| field == name)
-        .and_then(|(_, value)| value.parse::<i64>().ok())
-        .and_then(DateTime::from_timestamp_millis)
-        .ok_or_else(|| SessionStoreError::Corrupt(format!("the session hash lacks `{name}`")))
+        .find_map(|(field, value)| (field == META).then_some(value))
+        .ok_or_else(corrupt)?;
+    let mut times = text.split(':').map(|part| {
+        part.parse::<i64>()
+            .ok()
+            .and_then(DateTime::from_timestamp_millis)
+    });
+    let (Some(Some(created_at)), Some(Some(last_seen)), Some(Some(expires_at)), None) =
+        (times.next(), times.next(), times.next(), times.next())
+    else {
+        return Err(corrupt());
+    };
+    let mut record = SessionRecord::new(created_at, expires_at);
+    record.last_seen = last_seen;
+    Ok(record)
 }
 
 fn unavailable(err: redis::RedisError) -> SessionStoreError {
@@ -265,9 +289,7 @@ impl SessionStore for RedisStore {
             if fields.is_empty() {
                 return Ok(None);
             }
-            let mut record =
-                SessionRecord::new(meta_time(&fields, CREATED)?, meta_time(&fields, EXPIRES)?);
-            record.last_seen = meta_time(&fields, SEEN)?;
+            let mut record = record_from_meta(&fields)?;
             let mut data = Map::new();
             for (field, text) in &fields {
                 if let Some(name) = field.strip_prefix(DATA_PREFIX) {
@@ -285,13 +307,11 @@ impl SessionStore for RedisStore {
         Box::pin(async move {
             let hash = self.hash(key);
             let mut hset = redis::cmd("HSET");
-            hset.arg(&hash)
-                .arg(CREATED)
-                .arg(millis(record.created_at))
-                .arg(SEEN)
-                .arg(millis(record.last_seen))
-                .arg(EXPIRES)
-                .arg(millis(record.expires_at));
+            hset.arg(&hash).arg(META).arg(meta(
+                record.created_at,
+                record.last_seen,
+                record.expires_at,
+            ));
             for (name, value) in &record.data {
                 hset.arg(format!("{DATA_PREFIX}{name}"))
                     .arg(value.to_string());
@@ -313,11 +333,10 @@ impl SessionStore for RedisStore {
 
     fn save<'a>(&'a self, key: &'a SessionKey, update: &'a SessionUpdate) -> StoreFuture<'a, bool> {
         Box::pin(async move {
-            let mut sets = vec![
-                (CREATED.to_owned(), millis(update.created_at).to_string()),
-                (SEEN.to_owned(), millis(update.last_seen).to_string()),
-                (EXPIRES.to_owned(), millis(update.expires_at).to_string()),
-            ];
+            let mut sets = vec![(
+                META.to_owned(),
+                meta(update.created_at, update.last_seen, update.expires_at),
+            )];
             let mut removed = Vec::new();
             for (name, change) in &update.changes {
                 let field = format!("{DATA_PREFIX}{name}");
@@ -370,5 +389,43 @@ impl SessionStore for RedisStore {
     fn purge_expired(&self, _now: DateTime<Utc>) -> StoreFuture<'_, u64> {
         // Redis deletes each hash at its PEXPIREAT time.
         Box::pin(async { Ok(0) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(meta_text: &str) -> Vec<(String, String)> {
+        vec![
+            ("d:user".to_owned(), "7".to_owned()),
+            (META.to_owned(), meta_text.to_owned()),
+        ]
+    }
+
+    #[test]
+    fn the_meta_field_round_trips_and_a_bad_one_is_corrupt() {
+        let created = DateTime::from_timestamp_millis(1_700_000_000_123).unwrap();
+        let seen = DateTime::from_timestamp_millis(1_700_000_100_456).unwrap();
+        let expires = DateTime::from_timestamp_millis(1_701_000_000_789).unwrap();
+        let record = record_from_meta(&fields(&meta(created, seen, expires))).unwrap();
+        assert_eq!(
+            (record.created_at, record.last_seen, record.expires_at),
+            (created, seen, expires)
+        );
+        for bad in ["", "1:2", "1:2:3:4", "1:x:3", "1::3"] {
+            assert!(
+                matches!(
+                    record_from_meta(&fields(bad)),
+                    Err(SessionStoreError::Corrupt(_))
+                ),
+                "{bad:?}"
+            );
+        }
+        let without: Vec<(String, String)> = vec![("d:user".into(), "7".into())];
+        assert!(matches!(
+            record_from_meta(&without),
+            Err(SessionStoreError::Corrupt(_))
+        ));
     }
 }
