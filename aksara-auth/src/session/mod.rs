@@ -41,8 +41,8 @@
 //! ## The cookie
 //!
 //! It carries only an opaque id: 256 random bits from the operating system,
-//! signed (HMAC-SHA256, the `cookie` crate's `SignedJar`) with a key derived from
-//! [`SessionLayer::secret_key`]. `HttpOnly` always; `Secure` and `SameSite=Lax` by
+//! after its HMAC-SHA256 tag, keyed with the SHA-256 of a purpose label and
+//! [`SessionLayer::secret_key`]; the tag is checked in constant time. `HttpOnly` always; `Secure` and `SameSite=Lax` by
 //! default. Stores see only the id's SHA-256 ([`SessionKey`]), so a copy of the
 //! session table or of Redis holds nothing a browser could present. A tampered,
 //! unknown or expired cookie makes the request anonymous (and the response expires
