@@ -1,7 +1,7 @@
 //! Instruction counts per request through the web layers, for profiling with
 //! callgrind: `AKSARA_PROFILE=bare|bare-vary|extension|session|session-read|
 //! authentication|three-layers|one-stack|outer-stack|tuple|anonymous-router|
-//! anonymous-no-peer|authenticated|anonymous` selects the service (see the `match` below;
+//! anonymous-no-peer|authenticated|authenticated-redis|anonymous` selects the service (see the `match` below;
 //! anonymous by default); 5000 requests go through it with `oneshot` on a
 //! current-thread runtime. With
 //! `AKSARA_PROFILE_SERVE=127.0.0.1:8000` it serves the variant instead, for a
@@ -154,45 +154,63 @@ fn main() {
             "anonymous-no-peer" => drive(anonymous_app(db).into_service()).await,
             // Logged in by session (memory store), so the session is loaded and
             // the user found on every request.
-            "authenticated" => {
-                db.migrate().await.unwrap();
-                let user = User::objects()
-                    .create()
-                    .email("profile@example.com")
-                    .password("correct horse battery staple")
-                    .exec(&db)
-                    .await
-                    .unwrap();
-                let service = anonymous_app(db)
-                    .route(
-                        "/login",
-                        axum::routing::post(move |db: Db, session: Session| {
-                            let mut user = user.clone();
-                            async move { login(&session, &db, &mut user).await.unwrap() }
-                        }),
-                    )
-                    .into_service();
-                let response = service
-                    .clone()
-                    .oneshot(Request::post("/login").body(Body::empty()).unwrap())
-                    .await
-                    .unwrap();
-                let cookie = response.headers()[http::header::SET_COOKIE]
-                    .to_str()
+            "authenticated" => drive_logged_in(db, sessions()).await,
+            // The same with the Redis store (`AKSARA_PROFILE_REDIS_URL`, default the
+            // local Redis; needs `--features redis`).
+            #[cfg(feature = "redis")]
+            "authenticated-redis" => {
+                let url = std::env::var("AKSARA_PROFILE_REDIS_URL")
+                    .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+                let store = aksara_auth::session::RedisStore::new(&url)
                     .unwrap()
-                    .split(';')
-                    .next()
-                    .unwrap()
-                    .to_owned();
-                if std::env::var("AKSARA_PROFILE_SERVE").is_ok() {
-                    // For the load generator: `wrk -H "Cookie: …"`.
-                    eprintln!("Cookie: {cookie}");
-                }
-                drive_with(service, Some(cookie)).await;
+                    .key_prefix(format!("aksara:profile:{}:", std::process::id()));
+                drive_logged_in(db, SessionLayer::new(store).secret_key([7; 64])).await;
             }
             _ => drive(anonymous_app(db).into_service()).await,
         }
     });
+}
+
+/// Logs a user in through an app with `sessions` and the authentication layer,
+/// then drives it with the session cookie.
+async fn drive_logged_in(db: Db, sessions: SessionLayer) {
+    db.migrate().await.unwrap();
+    let user = User::objects()
+        .create()
+        .email("profile@example.com")
+        .password("correct horse battery staple")
+        .exec(&db)
+        .await
+        .unwrap();
+    let service = Aksara::new(db)
+        .layer(sessions)
+        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+        .route("/", get(hello_user))
+        .route(
+            "/login",
+            axum::routing::post(move |db: Db, session: Session| {
+                let mut user = user.clone();
+                async move { login(&session, &db, &mut user).await.unwrap() }
+            }),
+        )
+        .into_service();
+    let response = service
+        .clone()
+        .oneshot(Request::post("/login").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let cookie = response.headers()[http::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    if std::env::var("AKSARA_PROFILE_SERVE").is_ok() {
+        // For the load generator: `wrk -H "Cookie: …"`.
+        eprintln!("Cookie: {cookie}");
+    }
+    drive_with(service, Some(cookie)).await;
 }
 
 /// A router with every handler turned into its service once, as `axum::serve`
