@@ -1,9 +1,9 @@
 //! Instruction counts per request through the web layers, for profiling with
 //! callgrind: `AKSARA_PROFILE=bare|bare-vary|extension|session|session-read|
 //! authentication|three-layers|one-stack|outer-stack|tuple|anonymous-router|
-//! anonymous-no-peer|authenticated|authenticated-redis|anonymous` selects the service (see the `match` below;
-//! anonymous by default); 5000 requests go through it with `oneshot` on a
-//! current-thread runtime. With
+//! anonymous-no-peer|authenticated|authenticated-redis|anonymous` selects the
+//! service (see the `match` below; anonymous by default); 5000 requests go
+//! through it with `oneshot` on a current-thread runtime. With
 //! `AKSARA_PROFILE_SERVE=127.0.0.1:8000` it serves the variant instead, for a
 //! load generator and `perf`.
 
@@ -157,6 +157,10 @@ fn main() {
             "authenticated" => drive_logged_in(db, sessions()).await,
             // The same with the Redis store (`AKSARA_PROFILE_REDIS_URL`, default the
             // local Redis; needs `--features redis`).
+            #[cfg(not(feature = "redis"))]
+            "authenticated-redis" => {
+                panic!("AKSARA_PROFILE=authenticated-redis needs --features redis")
+            }
             #[cfg(feature = "redis")]
             "authenticated-redis" => {
                 let url = std::env::var("AKSARA_PROFILE_REDIS_URL")

@@ -95,16 +95,22 @@ impl Signer {
         signed
     }
 
-    /// The value a signed cookie carries, if its tag is right (compared in
-    /// constant time).
-    pub(crate) fn verify<'a>(&self, signed: &'a str) -> Option<&'a str> {
+    /// The value a signed cookie carries, read by `parse`, if `parse` accepts it
+    /// and its tag is right (compared in constant time). Parsing comes first, so
+    /// a value of the wrong shape costs no HMAC, however long it is.
+    pub(crate) fn verify<T>(
+        &self,
+        signed: &str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Option<T> {
         let (tag_text, value) = signed.split_at_checked(TAG_CHARS)?;
+        let parsed = parse(value)?;
         let mut tag = [0_u8; TAG_BYTES];
         match URL_SAFE_NO_PAD.decode_slice(tag_text, &mut tag) {
             Ok(TAG_BYTES) => {}
             _ => return None,
         }
-        self.tag(value).verify_slice(&tag).ok().map(|()| value)
+        self.tag(value).verify_slice(&tag).ok().map(|()| parsed)
     }
 }
 
@@ -160,11 +166,7 @@ impl CookieSettings {
                     continue;
                 }
                 seen = true;
-                if let Some(id) = self
-                    .signer
-                    .verify(parsed.value())
-                    .and_then(SessionId::parse)
-                {
+                if let Some(id) = self.signer.verify(parsed.value(), SessionId::parse) {
                     return CookieRead::Valid(id);
                 }
             }
@@ -319,23 +321,35 @@ mod tests {
     #[test]
     fn a_tag_verifies_only_its_own_value() {
         let signer = Signer::from_secret(&[7; 32]).unwrap();
+        let text = |value: &str| Some(value.to_owned());
         let signed = signer.sign("first-id");
-        assert_eq!(signer.verify(&signed), Some("first-id"));
+        assert_eq!(signer.verify(&signed, text).as_deref(), Some("first-id"));
         let moved = format!("{}second-id", &signed[..TAG_CHARS]);
-        assert_eq!(signer.verify(&moved), None);
-        // Too short for a tag, not base64url, or a tag of the wrong length.
-        assert_eq!(signer.verify("abc"), None);
-        assert_eq!(
-            signer.verify(&format!("{}first-id", "!".repeat(TAG_CHARS))),
-            None
-        );
-        assert_eq!(
-            signer.verify(&format!("{}first-id", "A".repeat(TAG_CHARS - 1))),
-            None
-        );
+        assert_eq!(signer.verify(&moved, text), None);
+        // Too short for a tag, or a tag that is not base64url.
+        assert_eq!(signer.verify("abc", text), None);
+        let not_base64 = format!("{}first-id", "!".repeat(TAG_CHARS));
+        assert_eq!(signer.verify(&not_base64, text), None);
+        // A tag spelled another way: the last character's unused low bits set.
+        // (43 characters hold 258 bits; the last 2 must be zero.)
+        let last = signed.as_bytes()[TAG_CHARS - 1];
+        let mut respelled = signed.clone().into_bytes();
+        respelled[TAG_CHARS - 1] =
+            URL_SAFE_ALPHABET[URL_SAFE_ALPHABET.iter().position(|&c| c == last).unwrap() | 1];
+        let respelled = String::from_utf8(respelled).unwrap();
+        assert_ne!(respelled, signed);
+        assert_eq!(signer.verify(&respelled, text), None);
+        // A character of several bytes across the tag's end: no panic.
+        let split = format!("{}é{}", "A".repeat(TAG_CHARS - 1), "x".repeat(10));
+        assert_eq!(signer.verify(&split, text), None);
+        // A value `parse` refuses is refused before any tag is checked.
+        assert_eq!(signer.verify(&signed, |_| None::<()>), None);
         // Keys are never printed.
         assert_eq!(format!("{signer:?}"), "Signer(..)");
     }
+
+    const URL_SAFE_ALPHABET: &[u8; 64] =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
     #[test]
     fn max_age_never_passes_the_absolute_deadline() {

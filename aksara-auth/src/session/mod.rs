@@ -42,8 +42,8 @@
 //!
 //! It carries only an opaque id: 256 random bits from the operating system,
 //! after its HMAC-SHA256 tag, keyed with the SHA-256 of a purpose label and
-//! [`SessionLayer::secret_key`]; the tag is checked in constant time. `HttpOnly` always; `Secure` and `SameSite=Lax` by
-//! default. Stores see only the id's SHA-256 ([`SessionKey`]), so a copy of the
+//! [`SessionLayer::secret_key`]; the tag is checked in constant time. `HttpOnly`
+//! always; `Secure` and `SameSite=Lax` by default. Stores see only the id's SHA-256 ([`SessionKey`]), so a copy of the
 //! session table or of Redis holds nothing a browser could present. A tampered,
 //! unknown or expired cookie makes the request anonymous (and the response expires
 //! the cookie); it is never an error.

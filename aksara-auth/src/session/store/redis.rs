@@ -5,11 +5,11 @@
 //! JSON text) and a field `m` with the times it was created, last seen and
 //! expires, in milliseconds since the epoch, as `created:seen:expires` (one field
 //! rather than three: every request with a session reads the whole hash, and each
-//! field is two more strings to parse). The hash expires by itself (`PEXPIREAT`), so there is nothing to purge.
-//! A save runs as one Lua script: if the hash still exists, `HSET` the set keys,
-//! `HDEL` the removed ones and move the expiry; concurrent requests writing
-//! different keys therefore merge, and a session deleted meanwhile is not
-//! brought back by a late write.
+//! field is two more strings to parse). The hash expires by itself
+//! (`PEXPIREAT`), so there is nothing to purge. A save runs as one Lua script: if
+//! the hash still exists, `HSET` the set keys, `HDEL` the removed ones and move
+//! the expiry; concurrent requests writing different keys therefore merge, and a
+//! session deleted meanwhile is not brought back by a late write.
 //!
 //! Loads, one per request with a session cookie, are pipelined: the loads that
 //! requests ask for while the runtime has other work ready go to Redis together,
@@ -83,6 +83,8 @@ pub struct RedisStore {
     connection: ConnectionManager,
     prefix: Arc<str>,
     loads: Arc<LoadQueue>,
+    /// The runtime the store was made in, which runs the load flushes.
+    runtime: tokio::runtime::Handle,
 }
 
 /// The session hashes requests are waiting to load, sent to Redis together.
@@ -91,12 +93,16 @@ pub struct RedisStore {
 /// its driver task runs, and Tokio runs a task woken by another right after it,
 /// so under load every request made its own `writev` and `recv` on the Redis
 /// socket (about as costly as serving the HTTP request itself). Here the first
-/// load of a batch spawns a flush that first yields, and Tokio runs yielded tasks
-/// only once no other task is ready: the loads of every request served in the
-/// meantime join the batch.
+/// load of a batch spawns a flush that first yields, and Tokio usually runs a
+/// yielded task only after the worker's other ready tasks (it also does at its
+/// periodic maintenance): the loads of the requests served in the meantime join
+/// the batch.
 #[derive(Default)]
 struct LoadQueue {
     waiting: Mutex<Vec<WaitingLoad>>,
+    /// The most loads one flush sent, for the tests.
+    #[cfg(test)]
+    largest_batch: std::sync::atomic::AtomicUsize,
 }
 
 /// A session hash's fields and values, as `HGETALL` gives them.
@@ -138,7 +144,8 @@ impl RedisStore {
     /// an unreachable server is reported by the first request, not here.
     ///
     /// # Errors
-    /// [`SessionStoreError::Unavailable`] for a malformed URL.
+    /// [`SessionStoreError::Unavailable`] for a malformed URL, or when called
+    /// outside a Tokio runtime.
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), aksara_auth::session::SessionStoreError> {
@@ -146,6 +153,11 @@ impl RedisStore {
     /// # Ok(()) }
     /// ```
     pub fn new(url: &str) -> Result<Self, SessionStoreError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            SessionStoreError::unavailable(
+                "RedisStore::new must be called inside a Tokio runtime (in `async` code under #[tokio::main])",
+            )
+        })?;
         let client = redis::Client::open(url).map_err(SessionStoreError::unavailable)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(StdDuration::from_secs(2)))
@@ -158,6 +170,7 @@ impl RedisStore {
             connection,
             prefix: Arc::from("aksara:session:"),
             loads: Arc::default(),
+            runtime,
         })
     }
 
@@ -187,7 +200,7 @@ impl RedisStore {
             // A task of its own, so that a request cancelled while waiting (its
             // client went away) does not take the other requests' loads with it.
             let store = self.clone();
-            tokio::spawn(async move {
+            self.runtime.spawn(async move {
                 tokio::task::yield_now().await;
                 store.flush_loads().await;
             });
@@ -200,20 +213,26 @@ impl RedisStore {
     /// Sends every waiting load as one pipeline and hands each its answer.
     async fn flush_loads(&self) {
         let batch = self.loads.take();
+        #[cfg(test)]
+        self.loads
+            .largest_batch
+            .fetch_max(batch.len(), std::sync::atomic::Ordering::Relaxed);
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
         for load in &batch {
             pipe.cmd("HGETALL").arg(&load.hash);
         }
         let mut connection = self.connection.clone();
-        let answers: redis::RedisResult<Vec<redis::RedisResult<Fields>>> =
+        // Raw values, converted one by one: a hash that does not read back fails
+        // only the request that asked for it.
+        let answers: redis::RedisResult<Vec<redis::Value>> =
             pipe.query_async(&mut connection).await;
-        tracing::trace!(target: "aksara_auth::session", loads = batch.len(), "loaded sessions from Redis");
         match answers {
             Ok(answers) if answers.len() == batch.len() => {
+                tracing::trace!(target: "aksara_auth::session", loads = batch.len(), "loaded sessions from Redis");
                 for (load, answer) in batch.into_iter().zip(answers) {
                     // A request that went away no longer waits for its answer.
-                    let _ = load.reply.send(answer.map_err(unavailable));
+                    let _ = load.reply.send(fields_of(answer));
                 }
             }
             Ok(answers) => {
@@ -222,22 +241,34 @@ impl RedisStore {
                     answers.len(),
                     batch.len()
                 );
-                for load in batch {
-                    let _ = load
-                        .reply
-                        .send(Err(SessionStoreError::unavailable(message.clone())));
-                }
+                fail_all(batch, &message);
             }
-            Err(err) => {
-                // The error is not `Clone`; each request gets its message.
-                let message = err.to_string();
-                for load in batch {
-                    let _ = load
-                        .reply
-                        .send(Err(SessionStoreError::unavailable(message.clone())));
-                }
-            }
+            Err(err) => fail_all(batch, &err.to_string()),
         }
+    }
+}
+
+/// One `HGETALL` answer as fields. A key holding something other than a hash,
+/// or a hash whose fields are not text, is a corrupt session (the request is
+/// anonymous); any other error means Redis cannot answer (503).
+fn fields_of(answer: redis::Value) -> Result<Fields, SessionStoreError> {
+    match answer {
+        redis::Value::ServerError(error) if error.code() == "WRONGTYPE" => {
+            Err(SessionStoreError::Corrupt(error.to_string()))
+        }
+        redis::Value::ServerError(error) => Err(unavailable(error.into())),
+        value => redis::from_redis_value(value)
+            .map_err(|err| SessionStoreError::Corrupt(err.to_string())),
+    }
+}
+
+/// Answers every load of `batch` with the same failure.
+fn fail_all(batch: Vec<WaitingLoad>, message: &str) {
+    for load in batch {
+        // The error is not `Clone`; each request gets its message.
+        let _ = load
+            .reply
+            .send(Err(SessionStoreError::unavailable(message.to_owned())));
     }
 }
 
@@ -394,7 +425,136 @@ impl SessionStore for RedisStore {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::Ordering;
+    use std::task::{Context, Waker};
+
     use super::*;
+    use crate::session::id::SessionId;
+
+    /// A store on the test Redis (`AKSARA_TEST_REDIS_URL`), keys under a prefix of
+    /// its own; `None` when no Redis is configured.
+    fn test_store(name: &str) -> Option<RedisStore> {
+        let url = std::env::var("AKSARA_TEST_REDIS_URL").ok()?;
+        let prefix = format!("aksara_unit:{}:{name}:", std::process::id());
+        Some(RedisStore::new(&url).unwrap().key_prefix(prefix))
+    }
+
+    async fn command(store: &RedisStore, args: &[&[u8]]) {
+        let mut command = redis::cmd(std::str::from_utf8(args[0]).unwrap());
+        for arg in &args[1..] {
+            command.arg(*arg);
+        }
+        let mut connection = store.connection.clone();
+        command.query_async::<()>(&mut connection).await.unwrap();
+    }
+
+    async fn stored(store: &RedisStore, user: u64) -> SessionKey {
+        let key = SessionId::generate().key().clone();
+        let now = Utc::now();
+        let mut record = SessionRecord::new(now, now + chrono::Duration::hours(1));
+        record.data.insert("user".into(), user.into());
+        store.create(&key, &record).await.unwrap();
+        key
+    }
+
+    #[tokio::test]
+    async fn one_pipeline_answers_each_load_with_its_own_session_or_error() {
+        let Some(store) = test_store("batch") else {
+            return;
+        };
+        let mut keys = Vec::new();
+        for user in 0..20 {
+            keys.push(stored(&store, user).await);
+        }
+        // A key that holds a string, a hash from before the `m` field, and one
+        // whose field is not UTF-8: each is its own request's corrupt session.
+        let wrong_type = stored(&store, 100).await;
+        command(&store, &[b"DEL", store.hash(&wrong_type).as_bytes()]).await;
+        command(&store, &[b"SET", store.hash(&wrong_type).as_bytes(), b"x"]).await;
+        let old_format = SessionId::generate().key().clone();
+        let old_hash = store.hash(&old_format);
+        command(
+            &store,
+            &[
+                b"HSET",
+                old_hash.as_bytes(),
+                b"m:created",
+                b"1",
+                b"d:user",
+                b"1",
+            ],
+        )
+        .await;
+        let not_text = SessionId::generate().key().clone();
+        let not_text_hash = store.hash(&not_text);
+        command(
+            &store,
+            &[b"HSET", not_text_hash.as_bytes(), b"m", b"\xff\xfe"],
+        )
+        .await;
+        let missing = SessionId::generate().key().clone();
+
+        let good = futures_util::future::join_all(keys.iter().map(|key| store.load(key)));
+        let bad = futures_util::future::join_all(
+            [&wrong_type, &old_format, &not_text].map(|key| store.load(key)),
+        );
+        let (good, bad, missing) = tokio::join!(good, bad, store.load(&missing));
+        for (user, loaded) in good.into_iter().enumerate() {
+            let record = loaded.unwrap().expect("a stored session");
+            assert_eq!(record.data["user"], user as u64);
+        }
+        for loaded in bad {
+            assert!(
+                matches!(loaded, Err(SessionStoreError::Corrupt(_))),
+                "{loaded:?}"
+            );
+        }
+        assert!(missing.unwrap().is_none());
+        assert!(store.loads.largest_batch.load(Ordering::Relaxed) > 20);
+        for hash in [store.hash(&wrong_type), old_hash, not_text_hash] {
+            command(&store, &[b"DEL", hash.as_bytes()]).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_load_dropped_while_its_batch_waits_leaves_the_others_answered() {
+        let Some(store) = test_store("dropped") else {
+            return;
+        };
+        let first = stored(&store, 1).await;
+        let second = stored(&store, 2).await;
+        let mut dropped = store.load(&first);
+        let pending = dropped
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_pending();
+        assert!(pending, "the load waits for its batch");
+        drop(dropped);
+        let record = store
+            .load(&second)
+            .await
+            .unwrap()
+            .expect("a stored session");
+        assert_eq!(record.data["user"], 2);
+    }
+
+    #[tokio::test]
+    async fn loads_while_redis_is_down_all_fail_as_unavailable() {
+        let store = RedisStore::new("redis://127.0.0.1:1").unwrap();
+        let keys: Vec<SessionKey> = (0..5)
+            .map(|_| SessionId::generate().key().clone())
+            .collect();
+        let loads = futures_util::future::join_all(keys.iter().map(|key| store.load(key)));
+        let answers = tokio::time::timeout(StdDuration::from_secs(30), loads)
+            .await
+            .expect("every load is answered");
+        for answer in answers {
+            assert!(
+                matches!(answer, Err(SessionStoreError::Unavailable(_))),
+                "{answer:?}"
+            );
+        }
+    }
 
     fn fields(meta_text: &str) -> Vec<(String, String)> {
         vec![
