@@ -88,6 +88,15 @@ pub(crate) struct State {
 }
 
 impl Session {
+    /// An empty session for a request without a cookie.
+    pub(crate) fn fresh() -> Self {
+        // `Arc::default` builds the state in place; `from_state(State::default())`
+        // built it on the stack and copied it twice (an anonymous request's cost).
+        Self {
+            state: Arc::default(),
+        }
+    }
+
     pub(crate) fn from_state(state: State) -> Self {
         Self {
             state: Arc::new(Mutex::new(state)),

@@ -101,7 +101,7 @@ impl Config {
     /// session gives an anonymous one.
     async fn open(&self, read: CookieRead) -> Result<Session, SessionStoreError> {
         let id = match read {
-            CookieRead::Absent => return Ok(Session::from_state(State::default())),
+            CookieRead::Absent => return Ok(Session::fresh()),
             CookieRead::Invalid => {
                 tracing::debug!(target: "aksara_auth::session", "session cookie does not verify; anonymous");
                 return Ok(stale());
@@ -215,6 +215,11 @@ impl Config {
     /// Reads the clock only when the plan needs the time: most requests change
     /// nothing.
     fn plan(&self, state: &mut State) -> Plan {
+        if state.loaded.is_none() && state.current.is_none() && !state.stale_cookie {
+            // No cookie came and none goes out: the common anonymous request. (The
+            // general case below gives the same answer after building more.)
+            return Plan::Nothing;
+        }
         let deleted = if state.flushed {
             state.loaded.take().map(|loaded| loaded.id)
         } else {
@@ -709,7 +714,7 @@ where
         if let CookieRead::Absent = read {
             // Nothing to load: the handler runs at once, and the store is touched
             // only if it puts something in the session.
-            let session = Session::from_state(State::default());
+            let session = Session::fresh();
             request.extensions_mut().insert(session.clone());
             return SessionFuture {
                 state: FutureState::Handler {

@@ -62,4 +62,4 @@ mod stack;
 pub use app::Aksara;
 pub use error::ApiError;
 pub use serve::{ServeError, shutdown_signal};
-pub use stack::{AppService, Routing, RoutingFuture};
+pub use stack::{AppFuture, AppService, Routing, RoutingFuture};

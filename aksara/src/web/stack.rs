@@ -16,7 +16,10 @@
 //!
 //! Composing the layers statically would put their types into `Aksara`'s type, so
 //! a function could no longer return an `Aksara` by name. Instead they form one
-//! chain behind an `Arc`, and each costs one boxed future per request.
+//! chain behind an `Arc`, and each costs one boxed future per request, as does the
+//! router's own future when there is a layer at all ([`RoutingFuture`] says why).
+//! An app without layers answers with the router's future as it is
+//! ([`AppFuture`]).
 
 use std::any::Any;
 use std::convert::Infallible;
@@ -65,6 +68,16 @@ impl std::fmt::Debug for Routing {
 /// One link of the chain, callable through a shared reference.
 trait Call: Send + Sync {
     fn call(&self, request: Request) -> RoutingFuture;
+
+    /// The link called first by an [`AppService`]: the router's future is then
+    /// returned as it is, without a box.
+    fn call_first(&self, request: Request) -> AppFuture {
+        AppFuture {
+            state: AppFutureState::Layers {
+                future: self.call(request),
+            },
+        }
+    }
 }
 
 impl Routing {
@@ -125,26 +138,24 @@ where
     }
 }
 
-pin_project_lite::pin_project! {
-    /// The response future of a [`Routing`] and of an [`AppService`]: the router's
-    /// own future when no layer runs, a boxed one for a layer.
-    pub struct RoutingFuture {
-        #[pin]
-        state: FutureState,
-    }
-}
-
-pin_project_lite::pin_project! {
-    #[project = FutureStateProjection]
-    enum FutureState {
-        Router {
-            #[pin]
-            future: RouteFuture<Infallible>,
-        },
-        Boxed {
-            future: Pin<Box<dyn Future<Output = Response> + Send>>,
-        },
-    }
+/// The response future of a [`Routing`]: the boxed future of the next link.
+///
+/// ```
+/// use aksara::web::{Routing, RoutingFuture};
+/// use tower::Service;
+///
+/// // What a layer's inner service returns when the layer runs app-wide:
+/// fn next_link(routing: &mut Routing, request: axum::extract::Request) -> RoutingFuture {
+///     routing.call(request)
+/// }
+/// ```
+///
+/// It is kept to one pointer on purpose. Each app-wide layer's future holds the
+/// future of the link inside it and is itself moved into a box, so a large
+/// future here (the router's own is about 300 bytes) would be copied again at
+/// every layer; one more allocation for the router's future costs less.
+pub struct RoutingFuture {
+    future: Pin<Box<dyn Future<Output = Response> + Send>>,
 }
 
 impl std::fmt::Debug for RoutingFuture {
@@ -156,9 +167,7 @@ impl std::fmt::Debug for RoutingFuture {
 impl RoutingFuture {
     fn boxed(future: impl Future<Output = Response> + Send + 'static) -> Self {
         Self {
-            state: FutureState::Boxed {
-                future: Box::pin(future),
-            },
+            future: Box::pin(future),
         }
     }
 }
@@ -166,10 +175,61 @@ impl RoutingFuture {
 impl Future for RoutingFuture {
     type Output = Result<Response, Infallible>;
 
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.future.as_mut().poll(cx).map(Ok)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of an [`AppService`]: the router's own future when the
+    /// app has no app-wide layer, the first layer's otherwise.
+    ///
+    /// ```
+    /// use aksara::web::AppFuture;
+    /// use tower::Service;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+    /// let db = aksara::Db::connect("sqlite::memory:").await?;
+    /// let mut app = aksara::Aksara::new(db)
+    ///     .route("/", axum::routing::get(|| async { "hi" }))
+    ///     .into_service();
+    /// let request = axum::http::Request::get("/").body(axum::body::Body::empty()).unwrap();
+    /// let future: AppFuture = app.call(request);
+    /// assert_eq!(future.await.unwrap().status(), 200);
+    /// # Ok(()) }
+    /// ```
+    pub struct AppFuture {
+        #[pin]
+        state: AppFutureState,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = AppFutureProjection]
+    enum AppFutureState {
+        Router {
+            #[pin]
+            future: RouteFuture<Infallible>,
+        },
+        Layers {
+            future: RoutingFuture,
+        },
+    }
+}
+
+impl std::fmt::Debug for AppFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppFuture").finish_non_exhaustive()
+    }
+}
+
+impl Future for AppFuture {
+    type Output = Result<Response, Infallible>;
+
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
-            FutureStateProjection::Router { future } => future.poll(cx),
-            FutureStateProjection::Boxed { future } => future.as_mut().poll(cx).map(Ok),
+            AppFutureProjection::Router { future } => future.poll(cx),
+            AppFutureProjection::Layers { future } => Pin::new(future).poll(cx),
         }
     }
 }
@@ -178,11 +238,23 @@ impl Future for RoutingFuture {
 /// count.
 struct RouterLink(Router);
 
+impl RouterLink {
+    fn route(&self, request: Request) -> RouteFuture<Infallible> {
+        Service::call(&mut self.0.clone(), request)
+    }
+}
+
 impl Call for RouterLink {
     fn call(&self, request: Request) -> RoutingFuture {
-        RoutingFuture {
-            state: FutureState::Router {
-                future: Service::call(&mut self.0.clone(), request),
+        RoutingFuture::boxed(Respond {
+            future: self.route(request),
+        })
+    }
+
+    fn call_first(&self, request: Request) -> AppFuture {
+        AppFuture {
+            state: AppFutureState::Router {
+                future: self.route(request),
             },
         }
     }
@@ -199,15 +271,28 @@ struct RouteLink {
     spare: Route,
 }
 
-impl Call for RouteLink {
-    fn call(&self, request: Request) -> RoutingFuture {
-        let future = match self.route.try_lock() {
+impl RouteLink {
+    fn route(&self, request: Request) -> RouteFuture<Infallible> {
+        match self.route.try_lock() {
             Ok(mut route) => route.call(request),
             Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().call(request),
             Err(TryLockError::WouldBlock) => self.spare.clone().call(request),
-        };
-        RoutingFuture {
-            state: FutureState::Router { future },
+        }
+    }
+}
+
+impl Call for RouteLink {
+    fn call(&self, request: Request) -> RoutingFuture {
+        RoutingFuture::boxed(Respond {
+            future: self.route(request),
+        })
+    }
+
+    fn call_first(&self, request: Request) -> AppFuture {
+        AppFuture {
+            state: AppFutureState::Router {
+                future: self.route(request),
+            },
         }
     }
 }
@@ -316,17 +401,24 @@ where
 /// ```
 #[derive(Clone)]
 pub struct AppService {
-    db: Db,
-    settings: Option<Arc<Settings>>,
+    /// Behind one `Arc`: hyper clones the service for every request, and one
+    /// reference count costs less than one per field.
+    app: Arc<AppShared>,
     /// The peer of the connection this clone serves, when served over TCP.
     peer: Option<ConnectInfo<SocketAddr>>,
+}
+
+/// What every clone of an [`AppService`] shares.
+struct AppShared {
+    db: Db,
+    settings: Option<Arc<Settings>>,
     routing: Routing,
 }
 
 impl std::fmt::Debug for AppService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppService")
-            .field("db", &self.db)
+            .field("db", &self.app.db)
             .finish_non_exhaustive()
     }
 }
@@ -352,10 +444,12 @@ impl AppStack {
     /// `innermost` behind the layers (outermost first), with the extensions.
     fn around(&self, innermost: Routing) -> AppService {
         AppService {
-            db: self.db.clone(),
-            settings: self.settings.clone(),
+            app: Arc::new(AppShared {
+                db: self.db.clone(),
+                settings: self.settings.clone(),
+                routing: innermost.behind(&self.layers),
+            }),
             peer: None,
-            routing: innermost.behind(&self.layers),
         }
     }
 }
@@ -375,23 +469,24 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = RoutingFuture;
+    type Future = AppFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request<B>) -> RoutingFuture {
+    fn call(&mut self, request: Request<B>) -> AppFuture {
         let mut request = request.map(Body::new);
+        let app = &*self.app;
         let extensions = request.extensions_mut();
-        extensions.insert(self.db.clone());
-        if let Some(settings) = &self.settings {
+        extensions.insert(app.db.clone());
+        if let Some(settings) = &app.settings {
             extensions.insert(Arc::clone(settings));
         }
         if let Some(peer) = self.peer {
             extensions.insert(peer);
         }
-        self.routing.call.call(request)
+        app.routing.call.call_first(request)
     }
 }
 
@@ -412,8 +507,8 @@ impl<L: Listener> Service<IncomingStream<'_, L>> for AppService {
     fn call(&mut self, connection: IncomingStream<'_, L>) -> Self::Future {
         let peer = (connection.remote_addr() as &dyn Any).downcast_ref::<SocketAddr>();
         std::future::ready(Ok(Self {
+            app: Arc::clone(&self.app),
             peer: peer.copied().map(ConnectInfo),
-            ..self.clone()
         }))
     }
 }
@@ -570,7 +665,7 @@ mod tests {
         };
         let mut app = stack.service(hello_router());
         let future = app.call(get_root());
-        assert!(matches!(future.state, FutureState::Router { .. }));
+        assert!(matches!(future.state, AppFutureState::Router { .. }));
         assert_eq!(body(future.await.unwrap()).await, "hi");
     }
 }
