@@ -238,25 +238,9 @@ impl Future for AppFuture {
 /// count.
 struct RouterLink(Router);
 
-impl RouterLink {
+impl Innermost for RouterLink {
     fn route(&self, request: Request) -> RouteFuture<Infallible> {
         Service::call(&mut self.0.clone(), request)
-    }
-}
-
-impl Call for RouterLink {
-    fn call(&self, request: Request) -> RoutingFuture {
-        RoutingFuture::boxed(Respond {
-            future: self.route(request),
-        })
-    }
-
-    fn call_first(&self, request: Request) -> AppFuture {
-        AppFuture {
-            state: AppFutureState::Router {
-                future: self.route(request),
-            },
-        }
     }
 }
 
@@ -271,7 +255,7 @@ struct RouteLink {
     spare: Route,
 }
 
-impl RouteLink {
+impl Innermost for RouteLink {
     fn route(&self, request: Request) -> RouteFuture<Infallible> {
         match self.route.try_lock() {
             Ok(mut route) => route.call(request),
@@ -281,7 +265,13 @@ impl RouteLink {
     }
 }
 
-impl Call for RouteLink {
+/// The innermost link, the router or one route: boxed behind layers, as it is
+/// when called first.
+trait Innermost: Send + Sync {
+    fn route(&self, request: Request) -> RouteFuture<Infallible>;
+}
+
+impl<T: Innermost> Call for T {
     fn call(&self, request: Request) -> RoutingFuture {
         RoutingFuture::boxed(Respond {
             future: self.route(request),
