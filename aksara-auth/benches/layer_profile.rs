@@ -1,5 +1,5 @@
 //! Instruction counts per request through the web layers, for profiling with
-//! callgrind: `AKSARA_PROFILE=bare|bare-vary|extension|session|session-read|
+//! callgrind: `AKSARA_PROFILE=bare|bare-vary|extension|aksara-session|session|session-read|
 //! authentication|three-layers|one-stack|outer-stack|tuple|anonymous-router|
 //! anonymous-no-peer|authenticated|authenticated-redis|anonymous` selects the
 //! service (see the `match` below; anonymous by default); 5000 requests go
@@ -71,6 +71,16 @@ fn main() {
                 .await;
             }
             "extension" => drive(Aksara::new(db).route("/", get(hello)).into_service()).await,
+            // Aksara with the session layer alone, the handler not touching it.
+            "aksara-session" => {
+                drive(
+                    Aksara::new(db)
+                        .layer(sessions())
+                        .route("/", get(hello))
+                        .into_service(),
+                )
+                .await
+            }
             "session" => {
                 drive(routed(
                     axum::Router::new().route("/", get(hello)).layer(sessions()),

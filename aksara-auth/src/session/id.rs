@@ -40,7 +40,7 @@ const ID_CHARS: usize = 43;
 /// # }
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionKey(String);
+pub struct SessionKey(Base64Url);
 
 impl SessionKey {
     /// The key as stored (unpadded base64url, 43 characters).
@@ -53,7 +53,7 @@ impl SessionKey {
     /// ```
     #[must_use]
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 }
 
@@ -63,10 +63,38 @@ impl fmt::Debug for SessionKey {
     }
 }
 
+/// A 256-bit value as 43 characters of unpadded base64url, kept inline: ids and
+/// keys are parsed, cloned and compared on every request with a session, and a
+/// `String` cost an allocation each time.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Base64Url([u8; ID_CHARS]);
+
+impl Base64Url {
+    fn encode(bytes: &[u8; ID_BYTES]) -> Self {
+        let mut text = [0_u8; ID_CHARS];
+        let written = URL_SAFE_NO_PAD.encode_slice(bytes, &mut text);
+        debug_assert_eq!(written.ok(), Some(ID_CHARS));
+        Self(text)
+    }
+
+    /// `value`, if it is 43 base64url characters.
+    fn parse(value: &str) -> Option<Self> {
+        let text: [u8; ID_CHARS] = value.as_bytes().try_into().ok()?;
+        text.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            .then_some(Self(text))
+    }
+
+    fn as_str(&self) -> &str {
+        // Built only by `encode` and `parse`, so always ASCII.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
 /// The id a cookie carries, with its store key. Never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct SessionId {
-    cookie_value: String,
+    cookie_value: Base64Url,
     key: SessionKey,
 }
 
@@ -85,27 +113,23 @@ impl SessionId {
     pub(crate) fn generate() -> Self {
         let mut bytes = [0_u8; ID_BYTES];
         getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
-        Self::from_encoded(URL_SAFE_NO_PAD.encode(bytes))
+        Self::from_encoded(Base64Url::encode(&bytes))
     }
 
     /// The id a verified cookie value names, if it has the shape of one.
     pub(crate) fn parse(value: &str) -> Option<Self> {
-        let well_formed = value.len() == ID_CHARS
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        well_formed.then(|| Self::from_encoded(value.to_owned()))
+        Base64Url::parse(value).map(Self::from_encoded)
     }
 
-    fn from_encoded(cookie_value: String) -> Self {
-        let digest = Sha256::digest(cookie_value.as_bytes());
-        let key = SessionKey(URL_SAFE_NO_PAD.encode(digest));
+    fn from_encoded(cookie_value: Base64Url) -> Self {
+        let digest: [u8; ID_BYTES] = Sha256::digest(cookie_value.0).into();
+        let key = SessionKey(Base64Url::encode(&digest));
         Self { cookie_value, key }
     }
 
     /// What the cookie carries (before signing).
     pub(crate) fn cookie_value(&self) -> &str {
-        &self.cookie_value
+        self.cookie_value.as_str()
     }
 
     /// Where the store keeps the session.
@@ -134,6 +158,8 @@ mod tests {
         assert!(SessionId::parse("").is_none());
         assert!(SessionId::parse(&"a".repeat(42)).is_none());
         assert!(SessionId::parse(&format!("{}=", "a".repeat(42))).is_none());
+        assert!(SessionId::parse(&"a".repeat(44)).is_none());
+        assert!(SessionId::parse(&format!("{}é", "a".repeat(41))).is_none());
     }
 
     #[test]

@@ -728,31 +728,27 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let config = Arc::clone(&self.config);
-        let future = async move {
-            let session = match config.open(read).await {
-                Ok(session) => session,
-                Err(err) => return Ok(err.into_response()),
-            };
+        // Only the load is boxed: the handler's future then runs in place, and the
+        // box stays small (the whole request in one async block took 2 KiB, past
+        // the allocator's fast sizes).
+        let loading: Loading<S::Future> = Box::pin(async move {
+            let session = config
+                .open(read)
+                .await
+                .map_err(IntoResponse::into_response)?;
             request.extensions_mut().insert(session.clone());
-            let response = inner.call(request).await?.into_response();
-            Ok(config.store_changes(&session, response).await)
-        };
+            Ok((inner.call(request), session))
+        });
         SessionFuture {
-            state: FutureState::Boxed {
-                future: Box::pin(future),
+            state: FutureState::Loading {
+                future: loading,
+                config: Arc::clone(&self.config),
             },
         }
     }
 }
 
 impl Config {
-    /// The response, after storing what the request changed; a 503 instead when
-    /// the store fails.
-    async fn store_changes(&self, session: &Session, mut response: Response) -> Response {
-        let plan = self.finish(session, response.headers_mut());
-        self.store(plan, response).await
-    }
-
     /// The response, after carrying out `plan`; a 503 instead when the store fails.
     async fn store(&self, plan: Plan, mut response: Response) -> Response {
         match self.execute(plan, response.headers_mut()).await {
@@ -763,6 +759,10 @@ impl Config {
 }
 
 type BoxedResponse<E> = Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>;
+
+/// Loads the session and calls the handler with it: the handler's future and the
+/// session, or the response to send instead (a 503 when the store fails).
+type Loading<F> = Pin<Box<dyn Future<Output = Result<(F, Session), Response>> + Send>>;
 
 pin_project_lite::pin_project! {
     /// The response future of [`SessionService`].
@@ -775,15 +775,20 @@ pin_project_lite::pin_project! {
 pin_project_lite::pin_project! {
     #[project = FutureStateProjection]
     enum FutureState<F, E> {
-        /// The handler runs; the session was not loaded from the store.
+        /// Loading the session the cookie names.
+        Loading {
+            future: Loading<F>,
+            config: Arc<Config>,
+        },
+        /// The handler runs.
         Handler {
             #[pin]
             inner: F,
             session: Option<Session>,
             config: Arc<Config>,
         },
-        /// Loading, storing, or both.
-        Boxed {
+        /// Storing what the request changed.
+        Storing {
             future: BoxedResponse<E>,
         },
         Done,
@@ -806,38 +811,57 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.project().state;
-        let (result, session, config) = match state.as_mut().project() {
-            FutureStateProjection::Boxed { future } => {
-                let output = std::task::ready!(future.as_mut().poll(cx));
-                state.set(FutureState::Done);
-                return Poll::Ready(output);
+        loop {
+            let (result, session, config) = match state.as_mut().project() {
+                FutureStateProjection::Loading { future, config } => {
+                    match std::task::ready!(future.as_mut().poll(cx)) {
+                        Ok((inner, session)) => {
+                            let config = Arc::clone(config);
+                            state.set(FutureState::Handler {
+                                inner,
+                                session: Some(session),
+                                config,
+                            });
+                            continue;
+                        }
+                        Err(response) => {
+                            state.set(FutureState::Done);
+                            return Poll::Ready(Ok(response));
+                        }
+                    }
+                }
+                FutureStateProjection::Handler {
+                    inner,
+                    session,
+                    config,
+                } => {
+                    let result = std::task::ready!(inner.poll(cx));
+                    (result, session.take(), Arc::clone(config))
+                }
+                FutureStateProjection::Storing { future } => {
+                    let output = std::task::ready!(future.as_mut().poll(cx));
+                    state.set(FutureState::Done);
+                    return Poll::Ready(output);
+                }
+                FutureStateProjection::Done => panic!("SessionFuture polled after completion"),
+            };
+            state.set(FutureState::Done);
+            let (mut response, Some(session)) = (result?.into_response(), session) else {
+                panic!("SessionFuture polled after completion");
+            };
+            let plan = config.finish(&session, response.headers_mut());
+            if let Plan::Nothing = plan {
+                return Poll::Ready(Ok(response));
             }
-            FutureStateProjection::Handler {
-                inner,
-                session,
-                config,
-            } => {
-                let result = std::task::ready!(inner.poll(cx));
-                (result, session.take(), Arc::clone(config))
-            }
-            FutureStateProjection::Done => panic!("SessionFuture polled after completion"),
-        };
-        state.set(FutureState::Done);
-        let (mut response, Some(session)) = (result?.into_response(), session) else {
-            panic!("SessionFuture polled after completion");
-        };
-        let plan = config.finish(&session, response.headers_mut());
-        if let Plan::Nothing = plan {
-            return Poll::Ready(Ok(response));
-        }
-        let mut future: BoxedResponse<E> =
-            Box::pin(async move { Ok(config.store(plan, response).await) });
-        match future.as_mut().poll(cx) {
-            Poll::Ready(output) => Poll::Ready(output),
-            Poll::Pending => {
-                state.set(FutureState::Boxed { future });
-                Poll::Pending
-            }
+            let mut future: BoxedResponse<E> =
+                Box::pin(async move { Ok(config.store(plan, response).await) });
+            return match future.as_mut().poll(cx) {
+                Poll::Ready(output) => Poll::Ready(output),
+                Poll::Pending => {
+                    state.set(FutureState::Storing { future });
+                    Poll::Pending
+                }
+            };
         }
     }
 }
