@@ -793,3 +793,52 @@ async fn an_anonymous_request_without_a_database_gets_a_500() {
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(reply.json()["error"]["code"], "internal_error");
 }
+
+/// Reports in `x-seen` what a middleware after both layers finds in the request:
+/// whether it has a session, and whether it is authenticated.
+async fn report_extensions(
+    request: Request<Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let session = Session::from_extensions(request.extensions()).is_some();
+    let authenticated =
+        aksara_auth::authentication::AuthStatus::from_extensions(request.extensions())
+            .map(|status| status.is_authenticated());
+    let mut response = next.run(request).await;
+    let seen = format!("session={session} authenticated={authenticated:?}");
+    response
+        .headers_mut()
+        .insert("x-seen", seen.parse().unwrap());
+    response
+}
+
+#[tokio::test]
+async fn middleware_reads_the_session_and_the_status_from_the_extensions() {
+    let test_db = databases().await.swap_remove(0);
+    test_db.db.migrate().await.unwrap();
+    create_user(&test_db.db, "mia@example.com").await;
+    let app = Aksara::new(test_db.db.clone())
+        .layer(
+            SessionLayer::new(MemoryStore::new())
+                .secret_key(SECRET)
+                .secure(false),
+        )
+        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+        .layer(axum::middleware::from_fn(report_extensions))
+        .route("/login", post(login_view))
+        .route("/whoami", get(whoami))
+        .into_router();
+    let mut client = Client::new(&app);
+    let seen = |reply: &Reply| reply.headers["x-seen"].to_str().unwrap().to_owned();
+    let anonymous = client.send("GET", "/whoami", None).await;
+    assert_eq!(seen(&anonymous), "session=true authenticated=Some(false)");
+    client.login("mia@example.com", PASSWORD).await;
+    let logged_in = client.send("GET", "/whoami", None).await;
+    assert_eq!(seen(&logged_in), "session=true authenticated=Some(true)");
+
+    let bare = axum::Router::new()
+        .route("/", get(|| async { "hi" }))
+        .layer(axum::middleware::from_fn(report_extensions));
+    let reply = Client::new(&bare).send("GET", "/", None).await;
+    assert_eq!(seen(&reply), "session=false authenticated=None");
+}

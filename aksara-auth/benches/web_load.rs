@@ -1,8 +1,9 @@
 //! Requests per second over loopback, measured in one run by `wrk` (Debian's
-//! package): a bare axum JSON handler, the same handler behind Aksara's session
-//! and authentication layers for an anonymous client, and for a client logged in
-//! by session with the database store on SQLite (behind the in-process cache) and
-//! with the Redis store. Bars: anonymous ≥ 0.90× bare, session-authenticated
+//! package): a bare axum JSON handler; the same handler behind Aksara's session
+//! and authentication layers for an anonymous client; a handler that reads the
+//! user (`RequestUser`) behind them, for an anonymous client and for a client
+//! logged in by session with the database store on SQLite (behind the in-process
+//! cache) and with the Redis store. Bars: anonymous ≥ 0.90× bare, session-authenticated
 //! ≥ 0.50× bare. The Aksara apps are served as users serve them, with
 //! `Aksara::serve_with_shutdown` (which also gives handlers the peer address), the
 //! bare router with `axum::serve`.
@@ -28,7 +29,7 @@ use std::time::Duration;
 use aksara_auth::prelude::*;
 use aksara_auth::session::{CachedStore, DbSessionStore, RedisStore, SessionStore};
 use axum::Json;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use http::StatusCode;
 use serde_json::{Value, json};
 
@@ -53,12 +54,12 @@ async fn login_view(db: Db, session: Session) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-/// The benchmarked app.
-fn layered(db: &Db, store: impl SessionStore) -> Aksara {
+/// The benchmarked app, answering `/` with `root`.
+fn layered(db: &Db, store: impl SessionStore, root: MethodRouter) -> Aksara {
     Aksara::new(db.clone())
         .layer(SessionLayer::new(store).secret_key(SECRET).secure(false))
         .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
-        .route("/", get(hello_user))
+        .route("/", root)
         .route("/login", post(login_view))
 }
 
@@ -279,13 +280,20 @@ fn main() {
 
         let bare = serve_router(axum::Router::new().route("/", get(hello))).await;
         let bare_again = serve_router(axum::Router::new().route("/", get(hello))).await;
-        let anonymous = serve_app(layered(&db, DbSessionStore::new(db.clone()))).await;
+        let anonymous = serve_app(layered(&db, DbSessionStore::new(db.clone()), get(hello))).await;
+        let anonymous_user = serve_app(layered(
+            &db,
+            DbSessionStore::new(db.clone()),
+            get(hello_user),
+        ))
+        .await;
         let db_app = layered(
             &db,
             CachedStore::new(
                 DbSessionStore::new(db.clone()),
                 aksara_auth::session::Duration::seconds(5),
             ),
+            get(hello_user),
         );
         let db_url = serve_app(db_app).await;
         let db_cookie = session_cookie(&db_url).await;
@@ -294,6 +302,7 @@ fn main() {
             RedisStore::new(&redis_url_setting)
                 .unwrap()
                 .key_prefix(format!("aksara:bench:{}:", std::process::id())),
+            get(hello_user),
         );
         let redis_url = serve_app(redis_app).await;
         let redis_cookie = session_cookie(&redis_url).await;
@@ -305,6 +314,7 @@ fn main() {
                     .key_prefix(format!("aksara:bench:{}:c:", std::process::id())),
                 aksara_auth::session::Duration::seconds(1),
             ),
+            get(hello_user),
         );
         let cached_redis_url = serve_app(cached_redis_app).await;
         let cached_redis_cookie = session_cookie(&cached_redis_url).await;
@@ -315,7 +325,16 @@ fn main() {
                 bare_again,
                 None,
             ),
-            ("Aksara layers, anonymous", anonymous, None),
+            (
+                "Aksara layers, anonymous (the same handler)",
+                anonymous,
+                None,
+            ),
+            (
+                "Aksara layers, anonymous, the handler reads RequestUser",
+                anonymous_user,
+                None,
+            ),
             (
                 "session-authenticated, database store (SQLite, cached)",
                 db_url,

@@ -39,6 +39,7 @@ pub mod authentication;
 pub mod guard;
 mod login;
 pub mod password;
+mod request;
 pub mod session;
 mod user;
 

@@ -35,6 +35,7 @@ use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
 
 use crate::authentication::{Authentication, Authenticator, Outcome};
+use crate::request::RequestAuth;
 use crate::session::{Session, SessionError};
 use crate::{AuthError, AuthUser, record_login};
 
@@ -333,14 +334,11 @@ impl<U: AuthUser> Authenticator<U> for SessionAuthentication {
 
     fn has_credential(&self, parts: &Parts) -> bool {
         // Without a session, `authenticate` reports the missing layer.
-        parts
-            .extensions
-            .get::<Session>()
-            .is_none_or(|session| session.contains(USER_ID_KEY))
+        RequestAuth::session(&parts.extensions).is_none_or(|session| session.contains(USER_ID_KEY))
     }
 
     async fn authenticate(&self, parts: &Parts, db: &Db) -> Outcome<U> {
-        let Some(session) = parts.extensions.get::<Session>() else {
+        let Some(session) = RequestAuth::session(&parts.extensions) else {
             tracing::error!(
                 target: "aksara_auth::authentication",
                 "SessionAuthentication found no session: add SessionLayer so that it runs before \

@@ -24,6 +24,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use subtle::ConstantTimeEq as _;
 
+use crate::request::RequestAuth;
 use crate::session::{Session, SessionError};
 
 /// The header a client without `Origin` / `Sec-Fetch-Site` sends the token in.
@@ -96,7 +97,7 @@ pub(crate) async fn check(parts: &Parts, trusted_origins: &[String]) -> Result<(
         ));
     }
     let sent = header_str(headers, CSRF_HEADER).unwrap_or_default();
-    let expected = match parts.extensions.get::<Session>() {
+    let expected = match RequestAuth::session(&parts.extensions) {
         Some(session) => session.get::<String>(TOKEN_KEY).await.ok().flatten(),
         None => None,
     };

@@ -11,6 +11,7 @@ use axum::http::request::Parts;
 use super::Authentication;
 use super::layer::challenge;
 use crate::AuthUser;
+use crate::request::RequestAuth;
 
 /// The authentication as the layer stores it: an `Arc<Authentication<U>>` for
 /// the layer's user model `U`, type-erased so that one extension carries both it
@@ -79,6 +80,21 @@ impl AuthStatus {
             model: TypeId::of::<U>(),
             authentication: Some(Arc::new(auth)),
         }
+    }
+
+    /// The request's status, from its extensions (in middleware); `None` when no
+    /// [`AuthenticationLayer`](super::AuthenticationLayer) ran before. Handlers take
+    /// `AuthStatus` as an extractor instead.
+    ///
+    /// ```
+    /// use aksara_auth::authentication::AuthStatus;
+    /// fn is_staff(request: &http::Request<axum::body::Body>) -> bool {
+    ///     AuthStatus::from_extensions(request.extensions()).is_some_and(|s| s.is_staff())
+    /// }
+    /// ```
+    #[must_use]
+    pub fn from_extensions(extensions: &http::Extensions) -> Option<Self> {
+        RequestAuth::status(extensions).cloned()
     }
 
     /// Whether an authenticator recognised the request.
@@ -169,11 +185,7 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthStatus {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        parts
-            .extensions
-            .get::<AuthStatus>()
-            .cloned()
-            .ok_or_else(|| missing_layer("AuthStatus"))
+        Self::from_extensions(&parts.extensions).ok_or_else(|| missing_layer("AuthStatus"))
     }
 }
 
@@ -182,9 +194,7 @@ fn resolved<U: AuthUser>(
     parts: &Parts,
     what: &str,
 ) -> Result<Option<Arc<Authentication<U>>>, ApiError> {
-    let status = parts
-        .extensions
-        .get::<AuthStatus>()
+    let status = RequestAuth::status(&parts.extensions)
         .filter(|status| status.model == TypeId::of::<U>())
         .ok_or_else(|| missing_layer(what))?;
     match &status.authentication {
@@ -262,9 +272,7 @@ impl<U: AuthUser, S: Send + Sync> FromRequestParts<S> for CurrentUser<U> {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         match resolved::<U>(parts, "CurrentUser")? {
             Some(auth) => Ok(Self(auth)),
-            None => Err(parts
-                .extensions
-                .get::<AuthStatus>()
+            None => Err(RequestAuth::status(&parts.extensions)
                 .map_or_else(|| missing_layer("CurrentUser"), AuthStatus::login_required)),
         }
     }

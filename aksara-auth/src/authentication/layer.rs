@@ -16,6 +16,7 @@ use tower::{Layer, Service};
 use super::extract::AuthStatus;
 use super::{Authenticator, DynAuthenticator, Outcome};
 use crate::AuthUser;
+use crate::request::RequestAuth;
 
 /// A tower layer that authenticates each request with the configured
 /// [`Authenticator`]s, in order, and makes the result available to
@@ -231,11 +232,9 @@ where
             if self.shared.lacks_database(&parts) {
                 return AuthenticationFuture::ready(ApiError::internal().into_response());
             }
-            parts
-                .extensions
-                .insert(AuthStatus::anonymous::<U>(Arc::clone(
-                    &self.shared.challenges,
-                )));
+            RequestAuth::slot(&mut parts.extensions).status = Some(AuthStatus::anonymous::<U>(
+                Arc::clone(&self.shared.challenges),
+            ));
             return AuthenticationFuture {
                 state: FutureState::Handler {
                     inner: self.inner.call(Request::from_parts(parts, body)),
@@ -394,7 +393,7 @@ impl<U: AuthUser> Shared<U> {
                 }
             }
         }
-        parts.extensions.insert(status);
+        RequestAuth::slot(&mut parts.extensions).status = Some(status);
         Ok(())
     }
 

@@ -17,10 +17,11 @@ use super::SessionKey;
 use super::error::{SessionError, SessionRejection};
 use super::id::SessionId;
 use super::store::SessionChange;
+use crate::request::RequestAuth;
 
-/// The session of the current request. Put in the request extensions by
-/// [`SessionLayer`](super::SessionLayer); handlers take it as an extractor. Clones
-/// share one session.
+/// The session of the current request, given to it by
+/// [`SessionLayer`](super::SessionLayer); handlers take it as an extractor
+/// (middleware: [`Session::from_extensions`]). Clones share one session.
 ///
 /// Reads and writes touch only this request's copy; the layer stores the changes
 /// once the handler has answered. Changes are kept per key, so a concurrent request
@@ -276,15 +277,29 @@ impl Session {
     }
 }
 
+impl Session {
+    /// The request's session, from its extensions (in middleware, or in an
+    /// [`Authenticator`](crate::Authenticator) of your own); `None` when no
+    /// [`SessionLayer`](super::SessionLayer) ran before. Handlers take `Session` as
+    /// an extractor instead.
+    ///
+    /// ```
+    /// use aksara_auth::session::Session;
+    /// fn has_cart(request: &http::Request<axum::body::Body>) -> bool {
+    ///     Session::from_extensions(request.extensions()).is_some_and(|s| s.contains("cart"))
+    /// }
+    /// ```
+    #[must_use]
+    pub fn from_extensions(extensions: &http::Extensions) -> Option<Self> {
+        RequestAuth::session(extensions).cloned()
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Session {
     type Rejection = SessionRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Session>()
-            .cloned()
-            .ok_or(SessionRejection)
+        Self::from_extensions(&parts.extensions).ok_or(SessionRejection)
     }
 }
 
@@ -295,6 +310,6 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Session {
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(parts.extensions.get::<Session>().cloned())
+        Ok(Self::from_extensions(&parts.extensions))
     }
 }

@@ -17,6 +17,7 @@ use super::error::{SessionConfigError, SessionStoreError};
 use super::handle::{Loaded, Session, State};
 use super::id::SessionId;
 use super::store::{SessionRecord, SessionStore, SessionUpdate};
+use crate::request::RequestAuth;
 
 /// Adds a [`Session`] to every request: loads it from the store when the request
 /// carries a valid signed cookie, and after the handler stores what changed and
@@ -715,7 +716,7 @@ where
             // Nothing to load: the handler runs at once, and the store is touched
             // only if it puts something in the session.
             let session = Session::fresh();
-            request.extensions_mut().insert(session.clone());
+            RequestAuth::slot(request.extensions_mut()).session = Some(session.clone());
             return SessionFuture {
                 state: FutureState::Handler {
                     inner: self.inner.call(request),
@@ -736,7 +737,7 @@ where
                 .open(read)
                 .await
                 .map_err(IntoResponse::into_response)?;
-            request.extensions_mut().insert(session.clone());
+            RequestAuth::slot(request.extensions_mut()).session = Some(session.clone());
             Ok((inner.call(request), session))
         });
         SessionFuture {
