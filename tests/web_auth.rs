@@ -836,6 +836,37 @@ async fn middleware_reads_the_session_and_the_status_from_the_extensions() {
     let logged_in = client.send("GET", "/whoami", None).await;
     assert_eq!(seen(&logged_in), "session=true authenticated=Some(true)");
 
+    // The session middleware finds is the request's own: what it writes is stored.
+    let app = Aksara::new(test_db.db.clone())
+        .layer(
+            SessionLayer::new(MemoryStore::new())
+                .secret_key(SECRET)
+                .secure(false),
+        )
+        .layer(axum::middleware::from_fn(
+            async |request: Request<Body>, next: axum::middleware::Next| {
+                let session = Session::from_extensions(request.extensions()).unwrap();
+                let visits: u32 = session.get("visits").await.unwrap().unwrap_or(0);
+                session.insert("visits", &(visits + 1)).await.unwrap();
+                next.run(request).await
+            },
+        ))
+        .route(
+            "/visits",
+            get(async |session: Session| {
+                session
+                    .get::<u32>("visits")
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .to_string()
+            }),
+        )
+        .into_router();
+    let mut client = Client::new(&app);
+    assert_eq!(client.send("GET", "/visits", None).await.body, "1");
+    assert_eq!(client.send("GET", "/visits", None).await.body, "2");
+
     let bare = axum::Router::new()
         .route("/", get(|| async { "hi" }))
         .layer(axum::middleware::from_fn(report_extensions));

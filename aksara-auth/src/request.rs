@@ -10,9 +10,7 @@ use crate::session::Session;
 /// authentication status (from [`AuthenticationLayer`](crate::AuthenticationLayer)).
 ///
 /// One extension rather than one each: every extension costs an allocation, a map
-/// insert and a drop, and with the app's own (the database, the peer address, the
-/// route's parameters) a fifth one also made the map outgrow its first table, all
-/// on every anonymous request.
+/// insert and a drop, on every request, anonymous ones included.
 #[derive(Clone, Default)]
 pub(crate) struct RequestAuth {
     pub(crate) session: Option<Session>,

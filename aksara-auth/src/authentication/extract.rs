@@ -14,8 +14,9 @@ use crate::AuthUser;
 use crate::request::RequestAuth;
 
 /// The authentication as the layer stores it: an `Arc<Authentication<U>>` for
-/// the layer's user model `U`, type-erased so that one extension carries both it
-/// and the model-independent flags (one insert per request instead of two).
+/// the layer's user model `U`, type-erased so that the request's one slot for
+/// authentication (in `RequestAuth`, which knows no user model) holds it beside
+/// the model-independent flags.
 type ErasedAuthentication = Arc<dyn Any + Send + Sync>;
 
 /// What the guards and the CSRF check need to know about the request's user,

@@ -275,9 +275,7 @@ impl Session {
     pub fn is_empty(&self) -> bool {
         self.access().data.is_empty()
     }
-}
 
-impl Session {
     /// The request's session, from its extensions (in middleware, or in an
     /// [`Authenticator`](crate::Authenticator) of your own); `None` when no
     /// [`SessionLayer`](super::SessionLayer) ran before. Handlers take `Session` as

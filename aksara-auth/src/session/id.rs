@@ -72,8 +72,15 @@ struct Base64Url([u8; ID_CHARS]);
 impl Base64Url {
     fn encode(bytes: &[u8; ID_BYTES]) -> Self {
         let mut text = [0_u8; ID_CHARS];
-        let written = URL_SAFE_NO_PAD.encode_slice(bytes, &mut text);
-        debug_assert_eq!(written.ok(), Some(ID_CHARS));
+        // Never fails: 32 bytes are always 43 characters. Were it to, every id
+        // would share one key, so stop rather than go on.
+        let written = URL_SAFE_NO_PAD
+            .encode_slice(bytes, &mut text)
+            .expect("32 bytes encode to 43 base64url characters");
+        assert_eq!(
+            written, ID_CHARS,
+            "32 bytes encode to 43 base64url characters"
+        );
         Self(text)
     }
 
@@ -86,8 +93,9 @@ impl Base64Url {
     }
 
     fn as_str(&self) -> &str {
-        // Built only by `encode` and `parse`, so always ASCII.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        // Built only by `encode` and `parse`, so always ASCII; a silent fallback
+        // would give every session the same key.
+        std::str::from_utf8(&self.0).expect("base64url text is ASCII")
     }
 }
 

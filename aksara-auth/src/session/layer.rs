@@ -738,13 +738,10 @@ where
                 .await
                 .map_err(IntoResponse::into_response)?;
             RequestAuth::slot(request.extensions_mut()).session = Some(session.clone());
-            Ok((inner.call(request), session))
+            Ok((inner.call(request), session, config))
         });
         SessionFuture {
-            state: FutureState::Loading {
-                future: loading,
-                config: Arc::clone(&self.config),
-            },
+            state: FutureState::Loading { future: loading },
         }
     }
 }
@@ -761,9 +758,10 @@ impl Config {
 
 type BoxedResponse<E> = Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>;
 
-/// Loads the session and calls the handler with it: the handler's future and the
-/// session, or the response to send instead (a 503 when the store fails).
-type Loading<F> = Pin<Box<dyn Future<Output = Result<(F, Session), Response>> + Send>>;
+/// Loads the session and calls the handler with it: the handler's future, the
+/// session and the layer's settings, or the response to send instead (a 503 when
+/// the store fails).
+type Loading<F> = Pin<Box<dyn Future<Output = Result<(F, Session, Arc<Config>), Response>> + Send>>;
 
 pin_project_lite::pin_project! {
     /// The response future of [`SessionService`].
@@ -779,7 +777,6 @@ pin_project_lite::pin_project! {
         /// Loading the session the cookie names.
         Loading {
             future: Loading<F>,
-            config: Arc<Config>,
         },
         /// The handler runs.
         Handler {
@@ -814,10 +811,9 @@ where
         let mut state = self.project().state;
         loop {
             let (result, session, config) = match state.as_mut().project() {
-                FutureStateProjection::Loading { future, config } => {
+                FutureStateProjection::Loading { future } => {
                     match std::task::ready!(future.as_mut().poll(cx)) {
-                        Ok((inner, session)) => {
-                            let config = Arc::clone(config);
+                        Ok((inner, session, config)) => {
                             state.set(FutureState::Handler {
                                 inner,
                                 session: Some(session),

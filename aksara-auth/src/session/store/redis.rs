@@ -80,7 +80,7 @@ return 1
 /// read, which cost more than the rest of the request.
 ///
 /// Even pipelined, a load costs the server about as much as answering a small
-/// HTTP request (a third of it is the `redis` crate parsing the reply): a
+/// HTTP request (about a quarter of that is the `redis` crate parsing the reply): a
 /// session-authenticated request through this store serves about half as many
 /// requests per second as a bare handler (`BENCHMARKS.md`). Where a second of
 /// staleness between processes is acceptable (see [`CachedStore`]), a
