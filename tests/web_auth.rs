@@ -166,6 +166,13 @@ fn app(db: Db, store: impl SessionStore) -> axum::Router {
         .into_router()
 }
 
+/// Sessions in memory, signed with the test secret, over plain HTTP.
+fn memory_sessions() -> SessionLayer {
+    SessionLayer::new(MemoryStore::new())
+        .secret_key(SECRET)
+        .secure(false)
+}
+
 /// One client: the app and the cookie it holds.
 struct Client {
     app: axum::Router,
@@ -535,11 +542,7 @@ async fn a_scheme_relative_request_path_never_becomes_next() {
     }
     for test_db in databases().await {
         let app = Aksara::new(test_db.db.clone())
-            .layer(
-                SessionLayer::new(MemoryStore::new())
-                    .secret_key(SECRET)
-                    .secure(false),
-            )
+            .layer(memory_sessions())
             .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
             .fallback(anything)
             .into_router();
@@ -572,11 +575,7 @@ async fn the_layer_works_on_a_plain_axum_router() {
             .route("/login", post(login_view))
             .route("/profile", get(profile))
             .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
-            .layer(
-                SessionLayer::new(MemoryStore::new())
-                    .secret_key(SECRET)
-                    .secure(false),
-            )
+            .layer(memory_sessions())
             .layer(axum::Extension(test_db.db.clone()));
         let mut client = Client::new(&app);
         assert_eq!(
@@ -749,11 +748,7 @@ async fn an_anonymous_request_is_answered_without_asking_the_authenticator() {
         // the layers' fast path, and must still read as anonymous, vary on the
         // cookie, and log in as usual.
         let app = Aksara::new(test_db.db.clone())
-            .layer(
-                SessionLayer::new(MemoryStore::new())
-                    .secret_key(SECRET)
-                    .secure(false),
-            )
+            .layer(memory_sessions())
             .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
             .route("/login", post(login_view))
             .route("/whoami", get(whoami))
@@ -784,11 +779,7 @@ async fn an_anonymous_request_without_a_database_gets_a_500() {
     let app = axum::Router::new()
         .route("/whoami", get(whoami))
         .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
-        .layer(
-            SessionLayer::new(MemoryStore::new())
-                .secret_key(SECRET)
-                .secure(false),
-        );
+        .layer(memory_sessions());
     let reply = Client::new(&app).send("GET", "/whoami", None).await;
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(reply.json()["error"]["code"], "internal_error");
@@ -818,11 +809,7 @@ async fn middleware_reads_the_session_and_the_status_from_the_extensions() {
     test_db.db.migrate().await.unwrap();
     create_user(&test_db.db, "mia@example.com").await;
     let app = Aksara::new(test_db.db.clone())
-        .layer(
-            SessionLayer::new(MemoryStore::new())
-                .secret_key(SECRET)
-                .secure(false),
-        )
+        .layer(memory_sessions())
         .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
         .layer(axum::middleware::from_fn(report_extensions))
         .route("/login", post(login_view))
@@ -838,11 +825,7 @@ async fn middleware_reads_the_session_and_the_status_from_the_extensions() {
 
     // The session middleware finds is the request's own: what it writes is stored.
     let app = Aksara::new(test_db.db.clone())
-        .layer(
-            SessionLayer::new(MemoryStore::new())
-                .secret_key(SECRET)
-                .secure(false),
-        )
+        .layer(memory_sessions())
         .layer(axum::middleware::from_fn(
             async |request: Request<Body>, next: axum::middleware::Next| {
                 let session = Session::from_extensions(request.extensions()).unwrap();
