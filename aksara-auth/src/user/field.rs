@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use aksara::{DeferredValue, Error, FieldType, Operand, Row, SqlType, Value};
+use aksara::{Assign, DeferredValue, Error, FieldType, Row, SqlType, Value};
 
 use crate::password::{PasswordHash, PasswordHasher};
 
@@ -48,20 +48,20 @@ impl DeferredValue for RawPassword {
     }
 }
 
-impl Operand<PasswordHash> for &str {
-    fn into_value(self) -> Value {
+impl Assign<PasswordHash> for &str {
+    fn into_assigned(self) -> Value {
         Value::deferred(RawPassword(self.to_owned()))
     }
 }
 
-impl Operand<PasswordHash> for String {
-    fn into_value(self) -> Value {
+impl Assign<PasswordHash> for String {
+    fn into_assigned(self) -> Value {
         Value::deferred(RawPassword(self))
     }
 }
 
-impl Operand<PasswordHash> for &String {
-    fn into_value(self) -> Value {
+impl Assign<PasswordHash> for &String {
+    fn into_assigned(self) -> Value {
         Value::deferred(RawPassword(self.clone()))
     }
 }

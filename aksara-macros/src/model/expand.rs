@@ -561,11 +561,11 @@ fn inherent_impls(model: &Model) -> TokenStream {
         let index = Literal::usize_unsuffixed(column.index);
         let doc = format!(" Sets `{}`.", column.name);
         let span = SourceSpan::of(ty);
-        let operand = span.wrap(quote!(#rt::__private::Operand<), ty, quote!(>));
+        let operand = span.wrap(quote!(#rt::__private::Assign<), ty, quote!(>));
         let into_value = span.wrap(
             quote!(#rt::__private::),
             quote!(),
-            quote!(Operand::into_value),
+            quote!(Assign::into_assigned),
         );
         quote! {
             #[doc = #doc]

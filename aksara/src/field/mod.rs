@@ -141,7 +141,7 @@ impl<T: FieldType> FieldType for Option<T> {
     }
 }
 
-/// A value that a column of type `T` can be compared with or set to.
+/// A value that a column of type `T` can be compared with (and so also set to).
 ///
 /// `Column<M, String>` takes `String`, `&str` and `&String`; `Column<M, Option<T>>`
 /// takes `T` and `Option<T>`; `Column<M, ForeignKey<A>>` takes `&A` and
@@ -154,13 +154,39 @@ impl<T: FieldType> FieldType for Option<T> {
 /// assert_eq!(Operand::<Option<i64>>::into_value(5_i64), Value::I64(5));
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "a column of type `{T}` cannot be compared with or set to `{Self}`",
+    message = "a column of type `{T}` cannot be compared with `{Self}`",
     label = "expected a value of the column's type `{T}`",
-    note = "pass a value of the column's own type (for `String` columns `&str` works too; for foreign keys pass the related model)"
+    note = "pass a value of the column's own type (for `String` columns `&str` works too; for foreign keys pass the related model)",
+    note = "a password column is never compared with text: check a password with `user.check_password(raw)` or `authenticate(&db, login, raw)`"
 )]
 pub trait Operand<T> {
     /// Converts the operand into a bindable value.
     fn into_value(self) -> Value;
+}
+
+/// A value that a column of type `T` can be *set* to: by a create builder's setter
+/// or by [`Column::set`](crate::Column::set). Every [`Operand`] is one; a few types
+/// are only this, such as a raw password for a password column, which is hashed
+/// when the row is written but can never be compared with the stored hash.
+///
+/// ```
+/// use aksara::{Assign, Value};
+/// assert_eq!(Assign::<String>::into_assigned("x"), Value::Text("x".into()));
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "a column of type `{T}` cannot be set to `{Self}`",
+    label = "expected a value of the column's type `{T}`",
+    note = "pass a value of the column's own type (for `String` columns `&str` works too; for foreign keys pass the related model)"
+)]
+pub trait Assign<T> {
+    /// Converts the value into a bindable value.
+    fn into_assigned(self) -> Value;
+}
+
+impl<T, V: Operand<T>> Assign<T> for V {
+    fn into_assigned(self) -> Value {
+        self.into_value()
+    }
 }
 
 impl<T: FieldType> Operand<T> for T {

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::ops::{BitAnd, BitOr, Not};
 
 use crate::Value;
-use crate::field::{FieldType, Operand};
+use crate::field::{Assign, FieldType, Operand};
 use crate::model::{FieldMeta, Model};
 
 /// A column of model `M` holding Rust type `T`; generated as an associated constant
@@ -271,10 +271,10 @@ impl<M: Model, T: FieldType> Column<M, T> {
     /// let publish = Post::PUBLISHED.set(true);
     /// ```
     #[must_use]
-    pub fn set(self, value: impl Operand<T>) -> Assignment<M> {
+    pub fn set(self, value: impl Assign<T>) -> Assignment<M> {
         Assignment {
             field: self.index,
-            value: value.into_value(),
+            value: value.into_assigned(),
             marker: PhantomData,
         }
     }
