@@ -450,26 +450,120 @@ async fn email_is_normalised_and_compared_case_insensitively() {
     }
 }
 
+/// Regression (first-hour issue): `JANE@example.com` and `jane@example.com` could
+/// both register, and which one logged in depended on the stored case.
 #[tokio::test(flavor = "multi_thread")]
-async fn local_parts_differing_only_in_case_fail_closed() {
+async fn emails_are_unique_regardless_of_case() {
     for test_db in databases().await {
         let (db, l) = (test_db.db.clone(), test_db.label);
-        // Distinct addresses to a mail server that distinguishes the local part.
-        let upper = create_user(&db, "Sam@example.com", "Sam").await;
-        let lower = create_user(&db, "sam@example.com", "sam").await;
+        let jane = create_user(&db, "JANE@example.com", "Jane").await;
+        let copy = User::objects()
+            .create()
+            .email("jane@example.com")
+            .password(PASSWORD)
+            .name("Copy")
+            .exec(&db)
+            .await;
+        let Err(Error::Unique { model, field }) = copy else {
+            panic!("{l}: expected Error::Unique, got {:?}", copy.map(|u| u.id))
+        };
+        assert_eq!((model, field.as_str()), ("User", "email"), "{l}");
         assert_eq!(
-            login(&db, "Sam@example.com", PASSWORD).await.map(|u| u.id),
-            Some(upper.id),
-            "{l}: exact match wins"
+            login(&db, "jane@EXAMPLE.com", PASSWORD).await.map(|u| u.id),
+            Some(jane.id),
+            "{l}: any case logs the one account in"
         );
-        assert_eq!(
-            login(&db, "sam@EXAMPLE.com", PASSWORD).await.map(|u| u.id),
-            Some(lower.id),
-            "{l}: exact after domain normalisation"
-        );
+        // An update to another user's address in another case is refused too.
+        let mut sam = create_user(&db, "sam@example.com", "Sam").await;
+        sam.email = "Jane@Example.com".into();
+        let saved = sam.save(&db).await;
         assert!(
-            login(&db, "SAM@example.com", PASSWORD).await.is_none(),
-            "{l}: ambiguous login matches nobody"
+            matches!(&saved, Err(Error::Unique { field, .. }) if field == "email"),
+            "{l}: {saved:?}"
+        );
+
+        // A race: eight registrations of one address in different cases at once;
+        // the database lets exactly one in.
+        let racers = (0..8).map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let email: String = "race@example.com"
+                    .chars()
+                    .enumerate()
+                    .map(|(at, ch)| {
+                        if (at + i) % 3 == 0 {
+                            ch.to_ascii_uppercase()
+                        } else {
+                            ch
+                        }
+                    })
+                    .collect();
+                User::objects()
+                    .create()
+                    .email(email.as_str())
+                    .password(aksara_auth::password::PasswordHash::unusable())
+                    .name("Racer")
+                    .exec(&db)
+                    .await
+            })
+        });
+        let mut created = 0;
+        for racer in racers.collect::<Vec<_>>() {
+            match racer.await.unwrap() {
+                Ok(_) => created += 1,
+                Err(Error::Unique { field, .. }) => assert_eq!(field, "email", "{l}"),
+                Err(other) => panic!("{l}: {other}"),
+            }
+        }
+        assert_eq!(created, 1, "{l}");
+
+        // The login lookup is an indexed equality on the lower-cased address.
+        let plan = User::objects()
+            .filter(User::EMAIL.iexact("jane@example.com"))
+            .limit(1)
+            .explain(&db)
+            .await
+            .unwrap();
+        assert!(plan.contains("users_email_ci_key"), "{l}: {plan}");
+    }
+}
+
+/// A table made before emails were unique regardless of case gains the index at
+/// the next `migrate()` (on MySQL, the generated column behind it).
+#[tokio::test(flavor = "multi_thread")]
+async fn migrate_adds_the_case_insensitive_index_to_an_existing_table() {
+    for test_db in databases().await {
+        let (db, l) = (test_db.db.clone(), test_db.label);
+        let old_schema = if db.backend() == aksara::Backend::MySql {
+            "ALTER TABLE users DROP COLUMN email__lower"
+        } else {
+            "DROP INDEX users_email_ci_key"
+        };
+        db.execute_raw(old_schema).await.unwrap();
+        create_user(&db, "Kim@example.com", "Kim").await;
+        create_user(&db, "kim@example.com", "kim").await;
+        let refused = db.migrate().await;
+        assert!(
+            refused.is_err(),
+            "{l}: duplicates that differ in case stop the migration, not pass silently"
+        );
+        User::objects()
+            .filter(User::NAME.eq("kim"))
+            .delete(&db)
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let copy = User::objects()
+            .create()
+            .email("KIM@example.com")
+            .password(PASSWORD)
+            .name("Copy")
+            .exec(&db)
+            .await;
+        assert!(
+            matches!(&copy, Err(Error::Unique { field, .. }) if field == "email"),
+            "{l}: {:?}",
+            copy.map(|u| u.id)
         );
     }
 }

@@ -84,33 +84,19 @@ fn primary_key<U: AuthUser>() -> aksara::Column<U, uuid::Uuid> {
     aksara::Column::new(U::META.primary_key)
 }
 
-/// The user a login names. Emails compare case-insensitively; when two stored
-/// addresses differ only in the case of their local part, only an exact match
-/// counts, so an ambiguous login fails closed.
+/// The user a login names: one indexed equality lookup. Emails are unique
+/// regardless of case (an index on the lower-cased address, which `iexact` uses),
+/// so at most one row matches.
 async fn find_by_login<U: AuthUser>(
     db: &(impl Executor + ?Sized),
     login: &str,
 ) -> aksara::Result<Option<U>> {
-    if !U::LOGIN_IS_EMAIL {
-        return U::objects()
-            .filter(U::LOGIN_FIELD.eq(login.trim()))
-            .first(db)
-            .await;
-    }
-    let login = normalize_email(login);
-    let mut matches = U::objects()
-        .filter(U::LOGIN_FIELD.iexact(&login))
-        .limit(2)
-        .all(db)
-        .await?;
-    if matches.len() > 1 {
-        matches.retain(|user| user.login() == login);
-    }
-    Ok(if matches.len() == 1 {
-        matches.pop()
+    let lookup = if U::LOGIN_IS_EMAIL {
+        U::LOGIN_FIELD.iexact(&normalize_email(login))
     } else {
-        None
-    })
+        U::LOGIN_FIELD.eq(login.trim())
+    };
+    Ok(U::objects().filter(lookup).limit(1).all(db).await?.pop())
 }
 
 /// Records a successful login: sets `last_login` to now, in memory and with one

@@ -51,6 +51,8 @@ use syn::{DeriveInput, parse_macro_input};
 /// ```text
 /// primary_key        the key: `i64` (assigned by the database) or `Uuid` (generated); exactly one
 /// unique             a unique column
+/// case_insensitive   with unique, String only: unique regardless of case (an index on the
+///                    lower-cased text, which `iexact` lookups use)
 /// index              an indexed column (foreign keys are always indexed)
 /// max_length = N     String / Option<String> only; N > 0
 /// default = <expr>   value used when a create does not set the field (converted with `Into`)
@@ -108,7 +110,8 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 ///
 /// ```text
 /// id: Uuid                          primary key, generated on create
-/// email: String                     unique, validated, at most 254 characters, domain lower-cased
+/// email: String                     unique regardless of case, validated, at most 254 characters,
+///                                   domain lower-cased
 /// username: String                  only with login_field = "username": unique, at most 150 characters
 /// password: PasswordHash            argon2id; set from a `&str` and hashed when written
 /// is_active: bool                   default true

@@ -24,8 +24,8 @@ fn injected_fields(options: &Options) -> Vec<Field> {
             pub id: #rt::Uuid
         },
         syn::parse_quote! {
-            /// Email address: unique, validated, domain stored lower-case, compared case-insensitively at login.
-            #[field(unique, email, max_length = 254, normalize = #rt::normalize_email)]
+            /// Email address: unique regardless of case, validated, domain stored lower-case.
+            #[field(unique, case_insensitive, email, max_length = 254, normalize = #rt::normalize_email)]
             pub email: ::std::string::String
         },
     ];

@@ -18,6 +18,7 @@ pub(crate) const MODEL_KEYS: &[&str] = &["table", "unique_together", "indexes", 
 pub(crate) const FIELD_KEYS: &[&str] = &[
     "primary_key",
     "unique",
+    "case_insensitive",
     "index",
     "max_length",
     "default",
@@ -247,6 +248,8 @@ pub(crate) struct FieldAttrs {
     pub(crate) primary_key: Attr<()>,
     /// `unique`.
     pub(crate) unique: Attr<()>,
+    /// `case_insensitive`.
+    pub(crate) case_insensitive: Attr<()>,
     /// `index`.
     pub(crate) index: Attr<()>,
     /// `max_length = 200`.
@@ -304,6 +307,7 @@ impl FieldAttrs {
         let flags = [
             &self.primary_key,
             &self.unique,
+            &self.case_insensitive,
             &self.index,
             &self.auto_now_add,
             &self.auto_now,
@@ -340,6 +344,8 @@ impl FieldAttrs {
             "primary_key" => Some(&mut self.primary_key),
             // #[field(unique)]
             "unique" => Some(&mut self.unique),
+            // #[field(unique, case_insensitive)]
+            "case_insensitive" => Some(&mut self.case_insensitive),
             // #[field(index)]
             "index" => Some(&mut self.index),
             // #[field(auto_now_add)]

@@ -463,6 +463,7 @@ fn field_meta(rt: &syn::Path, field: &Field, column: &Column) -> TokenStream {
     options.push(quote!(references: #references));
     for (set, key) in [
         (column.unique, quote!(unique)),
+        (column.case_insensitive, quote!(case_insensitive)),
         (column.indexed, quote!(index)),
         (column.default.is_some(), quote!(has_default)),
         (column.auto_now_add, quote!(auto_now_add)),

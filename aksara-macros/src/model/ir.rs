@@ -74,6 +74,8 @@ pub(crate) struct Column {
     pub(crate) primary_key: bool,
     /// `unique`.
     pub(crate) unique: bool,
+    /// `case_insensitive` (with `unique`).
+    pub(crate) case_insensitive: bool,
     /// `index`, or a foreign key.
     pub(crate) indexed: bool,
     /// `max_length = N`.

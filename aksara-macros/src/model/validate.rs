@@ -248,6 +248,7 @@ fn check_field(cx: &Ctxt, input: &FieldInput<'_>, index: usize) -> ir::Field {
         attrs.email.get().map(|given| &given.key),
         attrs.url.get().map(|given| &given.key),
         attrs.normalize.get().map(|given| &given.key),
+        attrs.case_insensitive.get().map(|given| &given.key),
     ];
     for key in string_options.into_iter().flatten() {
         if !type_is(&string_only) {
@@ -256,6 +257,15 @@ fn check_field(cx: &Ctxt, input: &FieldInput<'_>, index: usize) -> ir::Field {
                 format!("`{key}` applies to `String` and `Option<String>` fields, but `{name}` is `{shown}`"),
             );
         }
+    }
+
+    if let Some(given) = attrs.case_insensitive.get()
+        && !attrs.unique.is_set()
+    {
+        cx.error_spanned_by(
+            &given.key,
+            "`case_insensitive` makes a unique field unique regardless of case: write `#[field(unique, case_insensitive)]`",
+        );
     }
 
     let max_length =
@@ -353,6 +363,7 @@ fn check_field(cx: &Ctxt, input: &FieldInput<'_>, index: usize) -> ir::Field {
             column,
             primary_key: attrs.primary_key.is_set(),
             unique: attrs.unique.is_set(),
+            case_insensitive: attrs.case_insensitive.is_set(),
             indexed: attrs.index.is_set() || relation,
             max_length,
             default: attrs.default.get().map(|given| given.value.clone()),

@@ -44,6 +44,22 @@ pub(super) fn constraint_columns(message: &str, model: &'static ModelMeta) -> Ve
     super::constraint_columns(name, model)
 }
 
+/// What `QuerySet::explain` puts before a `SELECT`, and the column of the plan.
+pub(crate) const EXPLAIN: (&str, usize) = ("EXPLAIN FORMAT=JSON ", 0);
+
+/// The names of the tables that exist in the connection's database.
+pub(crate) const EXISTING_TABLES: &str = "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE()";
+
+/// How many columns named `?` the table `?` has (0 or 1).
+pub(crate) const COLUMN_EXISTS: &str = "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?";
+
+/// The generated column holding `column` lower-cased, behind a case-insensitive
+/// unique field (`email__lower`): MariaDB cannot index `LOWER(email)` itself, so
+/// the index, and `iexact` lookups, use this column.
+pub(crate) fn lowered_column(column: &str) -> String {
+    format!("{column}__lower")
+}
+
 /// The native column type of `field`. Text that takes part in a key must be bounded
 /// (`keyed`): VARCHAR(max_length), or VARCHAR(255) without one.
 pub(crate) fn column_type(field: &crate::model::FieldMeta, keyed: bool) -> String {

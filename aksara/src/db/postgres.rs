@@ -17,6 +17,13 @@ pub(super) async fn connect(url: &str, options: &DbOptions) -> Result<PgPool> {
     Ok(options.pool::<sqlx::Postgres>().connect(url).await?)
 }
 
+/// What `QuerySet::explain` puts before a `SELECT`, and the column of the plan.
+pub(crate) const EXPLAIN: (&str, usize) = ("EXPLAIN ", 0);
+
+/// The names of the tables that exist in the schema tables are created in.
+pub(crate) const EXISTING_TABLES: &str =
+    "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()";
+
 /// The native column type of `field`.
 pub(crate) fn column_type(field: &crate::model::FieldMeta) -> String {
     use crate::SqlType;

@@ -40,17 +40,28 @@ pub(super) async fn connect(url: &str, options: &DbOptions) -> Result<SqlitePool
     Ok(pool.connect_with(connect).await?)
 }
 
-/// Columns named by `UNIQUE constraint failed: posts.author_id, posts.slug`.
-/// (SQLite's foreign-key message names no column.)
+/// Columns named by `UNIQUE constraint failed: posts.author_id, posts.slug`, or
+/// behind the index of `UNIQUE constraint failed: index 'users_email_ci_key'` (an
+/// index on an expression). (SQLite's foreign-key message names no column.)
 pub(super) fn constraint_columns(message: &str, model: &'static ModelMeta) -> Vec<String> {
     let Some((_, list)) = message.split_once("failed: ") else {
         return Vec::new();
     };
+    if let Some(index) = list.strip_prefix("index '") {
+        return super::constraint_columns(index.trim_end_matches('\''), model);
+    }
     list.split(", ")
         .filter_map(|qualified| qualified.strip_prefix(model.table)?.strip_prefix('.'))
         .map(str::to_owned)
         .collect()
 }
+
+/// What `QuerySet::explain` puts before a `SELECT`, and the column of the
+/// answer that describes each step.
+pub(crate) const EXPLAIN: (&str, usize) = ("EXPLAIN QUERY PLAN ", 3);
+
+/// The names of the tables that exist.
+pub(crate) const EXISTING_TABLES: &str = "SELECT name FROM sqlite_master WHERE type = 'table'";
 
 /// The column type of `field` (the storage sqlx's SQLite codecs use).
 pub(crate) fn column_type(field: &crate::model::FieldMeta) -> &'static str {

@@ -7,15 +7,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::db::{Db, mysql, postgres, sqlite};
+use crate::db::{Db, Executor as _, Statement, mysql, postgres, sqlite};
 use crate::model::{FieldMeta, ModelMeta, OnDelete, registered_models};
-use crate::{Backend, Error, Result};
+use crate::{Backend, Error, FieldType as _, Result, Value};
 
 /// What a named constraint enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ConstraintKind {
     PrimaryKey,
     Unique,
+    /// Unique regardless of case: an index on the lower-cased text.
+    UniqueCaseInsensitive,
     ForeignKey,
 }
 
@@ -71,10 +73,18 @@ pub(crate) fn constraints(meta: &ModelMeta) -> Vec<Constraint> {
     }];
     for field in meta.fields {
         if field.unique && !field.primary_key {
+            // A distinct name for the case-insensitive index: a table made before
+            // fields could be case-insensitive already has `<table>_<column>_key`,
+            // and `CREATE INDEX IF NOT EXISTS` would then silently do nothing.
+            let (suffix, kind) = if field.case_insensitive {
+                ("ci_key", ConstraintKind::UniqueCaseInsensitive)
+            } else {
+                ("key", ConstraintKind::Unique)
+            };
             all.push(Constraint {
-                name: constraint_name(meta.table, &[field.column], "key"),
+                name: constraint_name(meta.table, &[field.column], suffix),
                 columns: vec![field.column.to_owned()],
-                kind: ConstraintKind::Unique,
+                kind,
             });
         }
         if field.references.is_some() {
@@ -169,6 +179,18 @@ fn column_definition(backend: Backend, meta: &ModelMeta, field: &FieldMeta) -> S
     definition
 }
 
+/// MySQL's definition of the generated column that holds `field` lower-cased,
+/// which the case-insensitive unique constraint covers (MariaDB has no indexes
+/// on expressions).
+pub(crate) fn mysql_lowered_column(meta: &ModelMeta, field: &FieldMeta) -> String {
+    let column_type = mysql::column_type(field, is_keyed(meta, field));
+    format!(
+        "{} {column_type} AS (LOWER({})) VIRTUAL",
+        quoted(Backend::MySql, &mysql::lowered_column(field.column)),
+        quoted(Backend::MySql, field.column),
+    )
+}
+
 /// The statements that create `meta`'s table and indexes on `backend`.
 fn table_statements(backend: Backend, meta: &'static ModelMeta) -> Result<Vec<String>> {
     let mut parts: Vec<String> = meta
@@ -184,6 +206,19 @@ fn table_statements(backend: Backend, meta: &'static ModelMeta) -> Result<Vec<St
                 quoted(backend, &constraint.name),
                 quoted_list(backend, &constraint.columns)
             )),
+            ConstraintKind::UniqueCaseInsensitive if backend == Backend::MySql => {
+                let field = meta
+                    .field_by_column(&constraint.columns[0])
+                    .expect("constraint built from this field");
+                parts.push(mysql_lowered_column(meta, field));
+                parts.push(format!(
+                    "CONSTRAINT {} UNIQUE ({})",
+                    quoted(backend, &constraint.name),
+                    quoted(backend, &mysql::lowered_column(field.column))
+                ));
+            }
+            // An index on an expression, created after the table.
+            ConstraintKind::UniqueCaseInsensitive => {}
             ConstraintKind::ForeignKey => {
                 let field = meta
                     .field_by_column(&constraint.columns[0])
@@ -234,6 +269,16 @@ fn table_statements(backend: Backend, meta: &'static ModelMeta) -> Result<Vec<St
                 quoted(backend, meta.table),
                 quoted_list(backend, columns)
             ));
+        }
+        for constraint in constraints(meta) {
+            if constraint.kind == ConstraintKind::UniqueCaseInsensitive {
+                statements.push(format!(
+                    "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} (LOWER({}))",
+                    quoted(backend, &constraint.name),
+                    quoted(backend, meta.table),
+                    quoted(backend, &constraint.columns[0])
+                ));
+            }
         }
     }
     Ok(statements)
@@ -323,10 +368,103 @@ impl Db {
     pub async fn migrate(&self) -> Result<()> {
         crate::model::check_slots()?;
         let models: Vec<_> = registered_models().collect();
-        for statement in self.schema_sql_for(&models)? {
+        let statements = self.schema_sql_for(&models)?;
+        let existing = self.existing_tables(&models).await?;
+        for statement in statements {
             self.execute_raw(&statement).await?;
         }
-        tracing::info!(target: "aksara::migrate", models = models.len(), "schema is up to date");
+        if self.backend() == Backend::MySql {
+            for meta in &models {
+                if existing.contains(meta.table) {
+                    self.add_mysql_lowered_columns(meta).await?;
+                }
+            }
+        }
+        let created: Vec<&str> = models
+            .iter()
+            .map(|meta| meta.table)
+            .filter(|table| !existing.contains(table))
+            .collect();
+        if created.is_empty() {
+            tracing::info!(
+                target: "aksara::migrate",
+                models = models.len(),
+                "schema is up to date: every table existed (existing tables are not altered)"
+            );
+        } else {
+            tracing::info!(
+                target: "aksara::migrate",
+                created = %created.join(", "),
+                existing = models.len() - created.len(),
+                "created {} of {} tables",
+                created.len(),
+                models.len()
+            );
+        }
+        Ok(())
+    }
+
+    /// Which of the tables of `models` exist already.
+    async fn existing_tables(
+        &self,
+        models: &[&'static ModelMeta],
+    ) -> Result<BTreeSet<&'static str>> {
+        let Some(first) = models.first() else {
+            return Ok(BTreeSet::new());
+        };
+        let sql = match self.backend() {
+            Backend::Sqlite => sqlite::EXISTING_TABLES,
+            Backend::Postgres => postgres::EXISTING_TABLES,
+            Backend::MySql => mysql::EXISTING_TABLES,
+        };
+        let rows = self
+            .fetch_all(Statement::new(sql.to_owned(), Vec::new(), first))
+            .await?;
+        let mut names = BTreeSet::new();
+        for row in &rows {
+            names.insert(String::decode(row, 0)?);
+        }
+        Ok(models
+            .iter()
+            .map(|meta| meta.table)
+            .filter(|table| names.contains(*table))
+            .collect())
+    }
+
+    /// Adds the generated lower-case columns (and their unique constraints) of
+    /// case-insensitive fields to a MySQL table made before they existed.
+    async fn add_mysql_lowered_columns(&self, meta: &'static ModelMeta) -> Result<()> {
+        for constraint in constraints(meta) {
+            if constraint.kind != ConstraintKind::UniqueCaseInsensitive {
+                continue;
+            }
+            let field = meta
+                .field_by_column(&constraint.columns[0])
+                .expect("constraint built from this field");
+            let lowered = mysql::lowered_column(field.column);
+            let present = self
+                .fetch_optional(Statement::new(
+                    mysql::COLUMN_EXISTS.to_owned(),
+                    vec![
+                        Value::Text(meta.table.to_owned()),
+                        Value::Text(lowered.clone()),
+                    ],
+                    meta,
+                ))
+                .await?
+                .map_or(Ok(0), |row| row.count())?;
+            if present == 0 {
+                tracing::info!(target: "aksara::migrate", table = meta.table, column = %lowered, "adding the lower-case column of a case-insensitive unique field");
+                self.execute_raw(&format!(
+                    "ALTER TABLE {} ADD COLUMN {}, ADD CONSTRAINT {} UNIQUE ({})",
+                    quoted(Backend::MySql, meta.table),
+                    mysql_lowered_column(meta, field),
+                    quoted(Backend::MySql, &constraint.name),
+                    quoted(Backend::MySql, &lowered),
+                ))
+                .await?;
+            }
+        }
         Ok(())
     }
 

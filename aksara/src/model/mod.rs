@@ -198,6 +198,10 @@ pub struct FieldMeta {
     pub auto_increment: bool,
     /// `#[field(unique)]`.
     pub unique: bool,
+    /// `#[field(unique, case_insensitive)]`: unique regardless of case, enforced by
+    /// an index on the lower-cased text; [`iexact`](crate::Column::iexact) lookups
+    /// use that index.
+    pub case_insensitive: bool,
     /// `#[field(index)]` (foreign keys are indexed too).
     pub index: bool,
     /// `#[field(max_length = N)]`.
@@ -239,6 +243,7 @@ impl FieldMeta {
             primary_key: false,
             auto_increment: false,
             unique: false,
+            case_insensitive: false,
             index: false,
             max_length: None,
             has_default: false,

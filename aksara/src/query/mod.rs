@@ -13,7 +13,7 @@ pub(crate) use expr::{CompareOp, Expr};
 use std::marker::PhantomData;
 
 use crate::db::{Executor, Statement};
-use crate::field::RelationField;
+use crate::field::{FieldType as _, RelationField};
 use crate::model::{Create, CreateBuilder, Model, ModelMeta, validate};
 use crate::{Backend, Error, Result, ValidationErrors};
 use sql::SqlWriter;
@@ -243,6 +243,40 @@ impl<M: Model> QuerySet<M> {
         sql.where_clause(meta, self.filter.as_ref());
         sql.order_limit(meta, &self.order, limit, self.offset);
         Statement::new(sql.sql, sql.args, meta)
+    }
+
+    /// How the database would run [`all`](Self::all), as its own `EXPLAIN` tells
+    /// (Django's `QuerySet.explain()`): SQLite's `EXPLAIN QUERY PLAN` details,
+    /// PostgreSQL's plan lines, MySQL's `EXPLAIN FORMAT=JSON`. For checking that a
+    /// lookup uses an index.
+    ///
+    /// # Errors
+    /// A database error.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] #[model(table = "tags")] pub struct Tag { #[field(primary_key)] pub id: i64, #[field(unique)] pub name: String }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?; db.migrate().await?;
+    /// let plan = Tag::objects().filter(Tag::NAME.eq("rust")).explain(&db).await?;
+    /// assert!(plan.contains("tags_name_key"), "{plan}");
+    /// # Ok(()) }
+    /// ```
+    pub async fn explain<E: Executor + ?Sized>(&self, db: &E) -> Result<String> {
+        let backend = db.backend();
+        let mut statement = self.select_statement(backend, self.limit);
+        let (prefix, column) = match backend {
+            Backend::Sqlite => crate::db::sqlite::EXPLAIN,
+            Backend::Postgres => crate::db::postgres::EXPLAIN,
+            Backend::MySql => crate::db::mysql::EXPLAIN,
+        };
+        statement.sql.insert_str(0, prefix);
+        let rows = db.fetch_all(statement).await?;
+        let lines = rows
+            .iter()
+            .map(|row| String::decode(row, column))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(lines.join("\n"))
     }
 
     fn decode(&self, row: &crate::db::Row) -> Result<M> {

@@ -129,7 +129,17 @@ impl SqlWriter {
     fn text_lookup(&mut self, meta: &ModelMeta, field: usize, op: TextOp, value: &str) {
         let backend = self.backend;
         if op == TextOp::IExact {
-            self.push("LOWER(").column(meta, field).push(") = LOWER(");
+            // `LOWER(column)` is what a case-insensitive unique field is indexed
+            // on; on MySQL that is a generated column of its own.
+            if backend == Backend::MySql && meta.fields[field].case_insensitive {
+                if let Some(alias) = self.qualifier {
+                    self.push(alias).push(".");
+                }
+                self.ident(&crate::db::mysql::lowered_column(meta.fields[field].column));
+            } else {
+                self.push("LOWER(").column(meta, field).push(")");
+            }
+            self.push(" = LOWER(");
             self.param(Value::Text(value.to_owned())).push(")");
             return;
         }
