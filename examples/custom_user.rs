@@ -10,7 +10,7 @@ use aksara_auth::prelude::*;
 
 /// The application's user: `#[auth_user]` adds `id`, `email`, `password`,
 /// `is_active`, `is_staff`, `is_superuser`, `email_verified`, `created_at` and
-/// `last_login` ahead of these fields, derives `Model` and implements `AuthUser`.
+/// `last_login` ahead of these fields, derives `Model`, `Clone`, `Debug` and implements `AuthUser`.
 #[auth_user]
 #[model(table = "users")]
 pub struct User {

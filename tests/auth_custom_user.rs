@@ -874,3 +874,49 @@ async fn unknown_login_takes_as_long_as_a_wrong_password() {
         );
     }
 }
+
+/// An API key as an application declares it: a `Clone` model pointing at the
+/// user model, which is `Clone` and `Debug` without writing the derives.
+#[derive(Model, Clone, Debug)]
+#[model(table = "api_keys")]
+pub struct ApiKey {
+    #[field(primary_key)]
+    pub id: i64,
+    #[field(unique, max_length = 64)]
+    pub key: String,
+    #[field(on_delete = "cascade")]
+    pub user: ForeignKey<User>,
+}
+
+#[tokio::test]
+async fn a_user_model_is_clone_and_debug_and_a_foreign_key_gives_it_by_value() {
+    for test_db in databases().await {
+        let db = &test_db.db;
+        let user = create_user(db, "keyholder@example.com", "Key Holder").await;
+        ApiKey::objects()
+            .create()
+            .key("k-123")
+            .user(&user)
+            .exec(db)
+            .await
+            .expect("create the key");
+        let key = ApiKey::objects()
+            .select_related(ApiKey::USER)
+            .get(db, ApiKey::KEY.eq("k-123"))
+            .await
+            .expect("load the key with its user");
+        let copy = key.clone();
+        let shown = format!(
+            "{:?}",
+            copy.user.get().expect("the clone keeps the loaded user")
+        );
+        assert!(shown.contains("keyholder@example.com"), "{shown}");
+        assert!(!shown.contains("argon2"), "the hash is redacted: {shown}");
+        let owner: User = key
+            .user
+            .into_inner()
+            .expect("select_related loaded the user");
+        assert_eq!(owner.id, user.id);
+        assert!(owner.check_password(PASSWORD).await);
+    }
+}

@@ -71,7 +71,6 @@ pub use aksara_macros::{login_required, staff_required, superuser_required};
 /// ```
 #[auth_user(__builtin)]
 #[model(table = "auth_users")]
-#[derive(Debug, Clone)]
 pub struct User {}
 
 /// What a module that declares users or authenticates needs:

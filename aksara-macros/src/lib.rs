@@ -91,15 +91,15 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 }
 
 /// Turns a struct into the project's user model: adds the AbstractUser fields,
-/// derives `Model` and implements `aksara_auth::AuthUser`. Use it through
-/// `aksara_auth`, which re-exports it.
+/// derives `Model`, `Clone` and `Debug` (the password hash prints redacted) and
+/// implements `aksara_auth::AuthUser`. Use it through `aksara_auth`, which
+/// re-exports it.
 ///
 /// ```ignore
 /// use aksara_auth::prelude::*;
 ///
 /// #[auth_user]
 /// #[model(table = "users")]
-/// #[derive(Debug, Clone)]
 /// pub struct User {
 ///     #[field(max_length = 100, default = "")]
 ///     pub display_name: String,

@@ -1,6 +1,7 @@
 //! `#[auth_user]` with the struct's own fields and their `#[field]` options, other
 //! derives kept, a `#[model]` table, and `login_field = "username"`: the injected
 //! fields, the `AuthUser` impl, typed columns and the create builder are all there.
+//! A user model is `Clone` and `Debug` whether or not it writes those derives.
 #![deny(warnings)]
 
 use aksara_auth::prelude::*;
@@ -36,10 +37,19 @@ pub struct User {
 mod by_username {
     use aksara_auth::prelude::*;
 
-    /// Logs in with `username`.
+    /// Logs in with `username`; no derives written, yet `Clone` and `Debug`.
     #[auth_user(login_field = "username")]
     #[model(table = "members")]
     pub struct Member {}
+
+    /// A `Clone` model pointing at the user model.
+    #[derive(Model, Clone, Debug)]
+    #[model(table = "notes")]
+    pub struct Note {
+        #[field(primary_key)]
+        pub id: i64,
+        pub author: ForeignKey<Member>,
+    }
 }
 
 /// Logs in by email and has a `username` of its own (only
@@ -128,6 +138,9 @@ fn main() {
     assert!(column_names(member_meta).contains(&"username"));
     assert!(!<by_username::Member as AuthUser>::LOGIN_IS_EMAIL);
     let _: aksara::Column<by_username::Member, String> = by_username::Member::USERNAME;
+    fn clone_and_debug<T: Clone + std::fmt::Debug>() {}
+    clone_and_debug::<by_username::Member>();
+    clone_and_debug::<by_username::Note>();
 
     assert!(<own_username::Handle as AuthUser>::LOGIN_IS_EMAIL);
     let _: aksara::Column<own_username::Handle, Option<String>> = own_username::Handle::USERNAME;

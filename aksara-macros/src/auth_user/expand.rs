@@ -74,8 +74,14 @@ fn injected_fields(options: &Options) -> Vec<Field> {
     fields
 }
 
-/// `#[derive(A, Model, B)]` without `Model`: `#[auth_user]` derives it.
-fn without_model_derive(attrs: &[Attribute]) -> Vec<Attribute> {
+/// The derives `#[auth_user]` always adds: a user model is a `Model`, `Clone` (it
+/// sits in `ForeignKey`s of `Clone` models and in request extensions) and `Debug`
+/// (the password hash prints redacted).
+const IMPLIED_DERIVES: [&str; 3] = ["Model", "Clone", "Debug"];
+
+/// `#[derive(A, Model, Clone, B)]` without the implied derives, which
+/// `#[auth_user]` adds itself (writing them too would implement them twice).
+fn without_implied_derives(attrs: &[Attribute]) -> Vec<Attribute> {
     attrs
         .iter()
         .filter_map(|attr| {
@@ -88,9 +94,9 @@ fn without_model_derive(attrs: &[Attribute]) -> Vec<Attribute> {
             let kept: Vec<&syn::Path> = paths
                 .iter()
                 .filter(|path| {
-                    path.segments
-                        .last()
-                        .is_none_or(|segment| segment.ident != "Model")
+                    path.segments.last().is_none_or(|segment| {
+                        !IMPLIED_DERIVES.iter().any(|name| segment.ident == name)
+                    })
                 })
                 .collect();
             (!kept.is_empty()).then(|| syn::parse_quote!(#[derive(#(#kept),*)]))
@@ -132,7 +138,7 @@ fn is_string(ty: &Type) -> Option<bool> {
 pub(crate) fn user_model(options: &Options, user: &ItemStruct) -> TokenStream {
     let rt = rt();
     let mut item = user.clone();
-    item.attrs = without_model_derive(&user.attrs);
+    item.attrs = without_implied_derives(&user.attrs);
     let Fields::Named(named) = &mut item.fields else {
         return quote!(#item);
     };
@@ -181,7 +187,7 @@ pub(crate) fn user_model(options: &Options, user: &ItemStruct) -> TokenStream {
     };
 
     quote! {
-        #[derive(#rt::Model)]
+        #[derive(#rt::Model, ::core::clone::Clone, ::core::fmt::Debug)]
         #[model(crate = "::aksara_auth::__private::aksara")]
         #(#attrs)*
         #vis #struct_token #ident #generics #fields

@@ -89,6 +89,23 @@ impl<M: Model> ForeignKey<M> {
         Ok(self.loaded.as_deref().expect("loaded just above"))
     }
 
+    /// The loaded related row by value, without cloning it (`None` when neither
+    /// `select_related` nor `fetch` loaded it).
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Author { #[field(primary_key)] pub id: i64 }
+    /// let mut fk = ForeignKey::<Author>::from_key(1);
+    /// assert!(fk.clone().into_inner().is_none());
+    /// fk.set(Author { id: 2 });
+    /// let author: Author = fk.into_inner().unwrap();
+    /// assert_eq!(author.id, 2);
+    /// ```
+    #[must_use]
+    pub fn into_inner(self) -> Option<M> {
+        self.loaded.map(|boxed| *boxed)
+    }
+
     /// Keeps `instance` as the loaded related row (and takes its key).
     ///
     /// ```standalone_crate
