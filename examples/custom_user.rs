@@ -75,9 +75,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Change the password: check the new one first, then hash, then save.
     let new_password = "correct horse battery staple";
     if let Err(problems) = validate_password("password123", Some(&jane)) {
-        println!("`password123` is refused: {}", problems.join(" "));
+        println!("`password123` is refused: {problems}");
     }
-    validate_password(new_password, Some(&jane)).map_err(|problems| problems.join(" "))?;
+    validate_password(new_password, Some(&jane))?;
     jane.set_password(new_password).await?;
     jane.save(&db).await?;
     println!("password changed");

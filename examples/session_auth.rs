@@ -8,9 +8,9 @@
 //! environment variables and `aksara.toml` (debug mode is on here, so a random
 //! secret key is generated when none is set).
 
+use aksara_auth::User;
 use aksara_auth::prelude::*;
 use aksara_auth::session::DbSessionStore;
-use axum::Json;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use axum::routing::{get, post};
@@ -41,21 +41,13 @@ async fn login_view(
     session: Session,
     Json(credentials): Json<Credentials>,
 ) -> Result<StatusCode, ApiError> {
-    let found = authenticate::<User>(&db, &credentials.email, &credentials.password)
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "login failed");
-            ApiError::service_unavailable("try again shortly")
-        })?;
+    let found = authenticate::<User>(&db, &credentials.email, &credentials.password).await?;
     let Some(mut user) = found else {
         return Err(
             ApiError::unauthorized("email or password is wrong").with_code("invalid_credentials")
         );
     };
-    login(&session, &db, &mut user).await.map_err(|error| {
-        tracing::error!(%error, "could not store the login");
-        ApiError::service_unavailable("try again shortly")
-    })?;
+    login(&session, &db, &mut user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

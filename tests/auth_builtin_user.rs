@@ -141,7 +141,8 @@ async fn builtin_user_end_to_end() {
 
         // The built-in model has no name: only the email counts for similarity.
         assert_eq!(
-            validate_password("jane.example", Some(&jane)),
+            validate_password("jane.example", Some(&jane))
+                .map_err(|invalid| invalid.messages().to_vec()),
             Err(vec!["The password is too similar to the email.".to_owned()]),
             "{l}"
         );

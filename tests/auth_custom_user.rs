@@ -743,12 +743,14 @@ async fn validate_password_reports_every_failure() {
             .await
             .unwrap();
         assert_eq!(
-            validate_password("bartholomew.q", Some(&user)),
+            validate_password("bartholomew.q", Some(&user))
+                .map_err(|invalid| invalid.messages().to_vec()),
             Err(vec!["The password is too similar to the email.".to_owned()]),
             "{l}"
         );
         assert_eq!(
-            validate_password("Maximiliane1", Some(&user)),
+            validate_password("Maximiliane1", Some(&user))
+                .map_err(|invalid| invalid.messages().to_vec()),
             Err(vec!["The password is too similar to the name.".to_owned()]),
             "{l}"
         );
@@ -773,7 +775,8 @@ async fn validate_password_reports_every_failure() {
             .await
             .unwrap();
         assert_eq!(
-            validate_password("1234567", Some(&numeric)),
+            validate_password("1234567", Some(&numeric))
+                .map_err(|invalid| invalid.messages().to_vec()),
             Err(vec![
                 "The password is too similar to the name.".to_owned(),
                 "This password is too short. It must contain at least 8 characters.".to_owned(),
@@ -783,7 +786,8 @@ async fn validate_password_reports_every_failure() {
             "{l}: every failure, in validator order"
         );
         assert_eq!(
-            validate_password("Password", Some(&numeric)),
+            validate_password("Password", Some(&numeric))
+                .map_err(|invalid| invalid.messages().to_vec()),
             Err(vec!["This password is too common.".to_owned()]),
             "{l}"
         );
@@ -880,10 +884,13 @@ async fn unknown_login_takes_as_long_as_a_wrong_password() {
 #[derive(Model, Clone, Debug)]
 #[model(table = "api_keys")]
 pub struct ApiKey {
+    /// Key.
     #[field(primary_key)]
     pub id: i64,
+    /// The secret the client sends.
     #[field(unique, max_length = 64)]
     pub key: String,
+    /// Whose key it is.
     #[field(on_delete = "cascade")]
     pub user: ForeignKey<User>,
 }
@@ -919,4 +926,39 @@ async fn a_user_model_is_clone_and_debug_and_a_foreign_key_gives_it_by_value() {
         assert_eq!(owner.id, user.id);
         assert!(owner.check_password(PASSWORD).await);
     }
+}
+
+#[test]
+fn the_built_in_user_in_an_app_with_its_own_model_fails_when_the_app_is_built() {
+    let built = std::panic::catch_unwind(|| {
+        axum::Router::<()>::new()
+            .route("/", axum::routing::get(|| async { "hi" }))
+            .layer(AuthenticationLayer::<aksara_auth::User>::new().with(SessionAuthentication))
+    });
+    let payload = built.expect_err("building the router must fail");
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(message.contains("aksara_auth::User"), "{message}");
+    assert!(message.contains("`User` (table `users`"), "{message}");
+
+    // The application's own model builds.
+    let _ = axum::Router::<()>::new()
+        .route("/", axum::routing::get(|| async { "hi" }))
+        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication));
+}
+
+#[tokio::test]
+async fn authenticate_with_the_built_in_user_in_an_app_with_its_own_model_is_an_error() {
+    let db = Db::connect("sqlite::memory:").await.unwrap();
+    db.migrate().await.unwrap();
+    let error = authenticate::<aksara_auth::User>(&db, "jane@example.com", PASSWORD)
+        .await
+        .expect_err("the wrong model is an error, not a missing table");
+    let message = error.to_string();
+    assert!(
+        message.contains("aksara_auth::User") && message.contains("table `users`"),
+        "{message}"
+    );
 }

@@ -187,7 +187,8 @@ async fn username_counts_for_similarity_and_the_slot() {
         let (db, l) = (test_db.db.clone(), test_db.label);
         let member = create_member(&db, "margaret", "m@example.com").await;
         assert_eq!(
-            validate_password("Margaret1", Some(&member)),
+            validate_password("Margaret1", Some(&member))
+                .map_err(|invalid| invalid.messages().to_vec()),
             Err(vec![
                 "The password is too similar to the username.".to_owned(),
                 "This password is too common.".to_owned(),

@@ -6,11 +6,11 @@
 //! Sessions in memory and in the database on every configured backend.
 
 use aksara::ApiError;
+use aksara_auth::User;
 use aksara_auth::authentication::{Authentication, Authenticator, Outcome, csrf_token};
 use aksara_auth::prelude::*;
 use aksara_auth::session::{DbSessionStore, SessionStore};
 use aksara_tests::databases;
-use axum::Json;
 use axum::body::Body;
 use axum::routing::{get, post};
 use http::{Request, StatusCode, header};
@@ -32,17 +32,13 @@ async fn login_view(
     session: Session,
     Json(credentials): Json<Credentials>,
 ) -> Result<StatusCode, ApiError> {
-    let found = authenticate::<User>(&db, &credentials.email, &credentials.password)
-        .await
-        .map_err(|_| ApiError::internal())?;
+    let found = authenticate::<User>(&db, &credentials.email, &credentials.password).await?;
     let Some(mut user) = found else {
         return Err(
             ApiError::unauthorized("email or password is wrong").with_code("invalid_credentials")
         );
     };
-    login(&session, &db, &mut user)
-        .await
-        .map_err(|_| ApiError::internal())?;
+    login(&session, &db, &mut user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -96,14 +92,21 @@ async fn change_password(
     Json(body): Json<NewPassword>,
 ) -> Result<StatusCode, ApiError> {
     let mut user = user.user().clone();
-    user.set_password(&body.password)
-        .await
-        .map_err(|_| ApiError::internal())?;
+    validate_password(&body.password, Some(&user))?;
+    user.set_password(&body.password).await?;
     user.save(&db).await?;
-    update_session_auth_hash(&session, &user)
-        .await
-        .map_err(|_| ApiError::internal())?;
+    update_session_auth_hash(&session, &user).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct Page {
+    page: u32,
+}
+
+/// A path and a query parameter, for their rejections.
+async fn item(Path(id): Path<i64>, Query(page): Query<Page>) -> String {
+    format!("item {id}, page {}", page.page)
 }
 
 async fn token_view(session: Session) -> String {
@@ -163,6 +166,7 @@ fn app(db: Db, store: impl SessionStore) -> axum::Router {
         .route("/whoami", get(whoami))
         .route("/remember", post(remember))
         .route("/password", post(change_password))
+        .route("/items/{id}", get(item))
         .into_router()
 }
 
@@ -855,4 +859,219 @@ async fn middleware_reads_the_session_and_the_status_from_the_extensions() {
         .layer(axum::middleware::from_fn(report_extensions));
     let reply = Client::new(&bare).send("GET", "/", None).await;
     assert_eq!(seen(&reply), "session=false authenticated=None");
+}
+
+#[tokio::test]
+async fn auth_errors_convert_with_question_mark_a_weak_password_is_400_and_a_lost_database_503() {
+    each_setup(async |label, db, app| {
+        create_user(&db, "weak@example.com").await;
+        let mut client = Client::new(&app);
+        assert_eq!(
+            client.login("weak@example.com", PASSWORD).await.status,
+            StatusCode::NO_CONTENT
+        );
+        let reply = client
+            .send(
+                "POST",
+                "/password",
+                Some(serde_json::json!({"password": "12345"})),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{label}: {}",
+            reply.body
+        );
+        let body = reply.json();
+        assert_eq!(body["error"]["code"], "validation_error", "{label}");
+        let messages = body["error"]["fields"]["password"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{label}: messages under password: {body}"));
+        assert_eq!(messages.len(), 3, "{label}: short, common, numeric: {body}");
+    })
+    .await;
+
+    // A database that went away: the login answers 503 with no driver detail.
+    let db = Db::connect("sqlite::memory:").await.unwrap();
+    db.migrate().await.unwrap();
+    let app = app(db.clone(), MemoryStore::new());
+    db.close().await;
+    let reply = Client::new(&app).login("jane@example.com", PASSWORD).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.json()["error"]["code"], "database_unavailable");
+    assert!(reply.headers.contains_key(header::RETRY_AFTER));
+    assert!(!reply.body.contains("pool"), "{}", reply.body);
+}
+
+#[tokio::test]
+async fn every_4xx_of_the_framework_and_its_extractors_has_the_one_json_shape() {
+    let db = Db::connect("sqlite::memory:").await.unwrap();
+    db.migrate().await.unwrap();
+    create_user(&db, "jane@example.com").await;
+    let app = app(db.clone(), MemoryStore::new());
+
+    let raw = |method: &str, path: &str, content_type: Option<&str>, body: Vec<u8>| {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("sec-fetch-site", "same-origin");
+        if let Some(content_type) = content_type {
+            request = request.header(header::CONTENT_TYPE, content_type);
+        }
+        let app = app.clone();
+        let request = request.body(Body::from(body)).unwrap();
+        async move { app.oneshot(request).await.unwrap() }
+    };
+    let json = Some("application/json");
+    let cases: Vec<(
+        &str,
+        StatusCode,
+        &str,
+        Option<&str>,
+        axum::response::Response,
+    )> = vec![
+        (
+            "malformed JSON",
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            None,
+            raw("POST", "/login", json, b"{\"email\": ".to_vec()).await,
+        ),
+        (
+            "trailing text",
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            None,
+            raw(
+                "POST",
+                "/login",
+                json,
+                br#"{"email":"a","password":"b"} x"#.to_vec(),
+            )
+            .await,
+        ),
+        (
+            "no JSON content type",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            None,
+            raw("POST", "/login", Some("text/plain"), b"{}".to_vec()).await,
+        ),
+        (
+            "a field of the wrong type",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            Some("email"),
+            raw(
+                "POST",
+                "/login",
+                json,
+                br#"{"email": 5, "password": "x"}"#.to_vec(),
+            )
+            .await,
+        ),
+        (
+            "a missing field",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            Some("password"),
+            raw(
+                "POST",
+                "/login",
+                json,
+                br#"{"email": "jane@example.com"}"#.to_vec(),
+            )
+            .await,
+        ),
+        (
+            "a body over the limit",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            None,
+            raw("POST", "/login", json, vec![b' '; 3 * 1024 * 1024]).await,
+        ),
+        (
+            "a path segment of the wrong type",
+            StatusCode::BAD_REQUEST,
+            "invalid_path",
+            None,
+            raw("GET", "/items/seven?page=1", None, Vec::new()).await,
+        ),
+        (
+            "a query of the wrong type",
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            None,
+            raw("GET", "/items/7?page=last", None, Vec::new()).await,
+        ),
+        (
+            "an unknown path",
+            StatusCode::NOT_FOUND,
+            "not_found",
+            None,
+            raw("GET", "/nowhere", None, Vec::new()).await,
+        ),
+        (
+            "a wrong method",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            None,
+            raw("DELETE", "/login", None, Vec::new()).await,
+        ),
+        (
+            "anonymous on a guarded route",
+            StatusCode::UNAUTHORIZED,
+            "not_authenticated",
+            None,
+            raw("GET", "/profile", None, Vec::new()).await,
+        ),
+    ];
+    for (what, status, code, field, response) in cases {
+        assert_eq!(response.status(), status, "{what}");
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/json",
+            "{what}"
+        );
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body)
+            .unwrap_or_else(|_| panic!("{what}: not JSON: {}", String::from_utf8_lossy(&body)));
+        assert_eq!(body["error"]["code"], code, "{what}: {body}");
+        assert!(body["error"]["message"].is_string(), "{what}: {body}");
+        if let Some(field) = field {
+            assert!(
+                body["error"]["fields"][field].is_array(),
+                "{what}: fields.{field}: {body}"
+            );
+        }
+    }
+
+    // The guards' and CSRF's refusals, as a logged-in client sees them.
+    let mut client = Client::new(&app);
+    assert_eq!(
+        client.login("jane@example.com", PASSWORD).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let staff = client.send("GET", "/staff", None).await;
+    assert_eq!(staff.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        staff.json()["error"]["code"],
+        "permission_denied",
+        "{}",
+        staff.body
+    );
+    client.headers = vec![("sec-fetch-site", "cross-site".to_owned())];
+    let forged = client.send("POST", "/logout", None).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(
+        forged.json()["error"]["code"].is_string(),
+        "{}",
+        forged.body
+    );
 }

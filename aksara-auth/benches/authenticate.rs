@@ -8,6 +8,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use aksara_auth::User;
 use aksara_auth::prelude::*;
 use argon2::password_hash::PasswordVerifier;
 use argon2::password_hash::phc::PasswordHash as Phc;

@@ -9,6 +9,7 @@
 
 use std::convert::Infallible;
 
+use aksara_auth::User;
 use aksara_auth::prelude::*;
 use aksara_auth::session::MemoryStore;
 use axum::Json;

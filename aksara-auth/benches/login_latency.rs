@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use aksara_auth::User;
 use aksara_auth::prelude::*;
 use axum::routing::get;
 

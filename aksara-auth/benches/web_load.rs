@@ -26,6 +26,7 @@
 use std::process::Command;
 use std::time::Duration;
 
+use aksara_auth::User;
 use aksara_auth::prelude::*;
 use aksara_auth::session::{CachedStore, DbSessionStore, RedisStore, SessionStore};
 use axum::Json;

@@ -23,6 +23,40 @@ pub enum AuthError {
     Session(crate::session::SessionError),
 }
 
+impl From<AuthError> for aksara::ApiError {
+    /// What a handler answers when an auth call fails with `?`: a database
+    /// failure as [`aksara::Error`]'s conversion (a logged `503` when the
+    /// database is unreachable, a logged `500` otherwise), a hashing failure as
+    /// [`PasswordError`]'s, a session failure as the session error's. None shows
+    /// the client any detail.
+    ///
+    /// ```
+    /// use aksara_auth::prelude::*;
+    /// use aksara_auth::User;
+    ///
+    /// async fn login_view(
+    ///     session: Session,
+    ///     db: Db,
+    ///     axum::Json(form): axum::Json<serde_json::Value>,
+    /// ) -> Result<&'static str, ApiError> {
+    ///     let email = form["email"].as_str().unwrap_or_default();
+    ///     let password = form["password"].as_str().unwrap_or_default();
+    ///     let Some(mut user) = authenticate::<User>(&db, email, password).await? else {
+    ///         return Err(ApiError::unauthorized("invalid email or password"));
+    ///     };
+    ///     login(&session, &db, &mut user).await?;
+    ///     Ok("logged in")
+    /// }
+    /// ```
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Database(error) => error.into(),
+            AuthError::Password(error) => error.into(),
+            AuthError::Session(error) => error.into(),
+        }
+    }
+}
+
 /// The user whose login field matches `login` and whose password is `password`,
 /// if that user is active.
 ///
@@ -37,10 +71,12 @@ pub enum AuthError {
 /// does) to update `last_login`.
 ///
 /// # Errors
-/// [`AuthError`] when the database or the hashing pool fails.
+/// [`AuthError`] when the database or the hashing pool fails, or when `U` is not
+/// the application's user model ([`ensure_user_model`](crate::ensure_user_model)).
 ///
 /// ```
 /// use aksara_auth::prelude::*;
+/// use aksara_auth::User;
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let db = Db::connect("sqlite::memory:").await?;
 /// db.migrate().await?;
@@ -56,6 +92,7 @@ pub async fn authenticate<U: AuthUser>(
     login: &str,
     password: &str,
 ) -> Result<Option<U>, AuthError> {
+    crate::ensure_user_model::<U>("authenticate")?;
     let hasher = PasswordHasher::global();
     let Some(mut user) = find_by_login::<U>(db, login).await? else {
         hasher.verify_dummy(password).await?;
@@ -107,6 +144,7 @@ async fn find_by_login<U: AuthUser>(
 ///
 /// ```
 /// use aksara_auth::prelude::*;
+/// use aksara_auth::User;
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let db = Db::connect("sqlite::memory:").await?; db.migrate().await?;
 /// # User::objects().create().email("jane@example.com").password("correct horse").exec(&db).await?;

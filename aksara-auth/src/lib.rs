@@ -54,8 +54,8 @@ pub use login::{
 pub use password::{PasswordHash, PasswordHasher, check_password, hash_password};
 pub use session::{DbSessionStore, MemoryStore, Session, SessionLayer, SessionStore};
 pub use user::{
-    AuthUser, USER_SLOT, install_password_validators, normalize_email, user_model,
-    validate_password,
+    AuthUser, USER_SLOT, ensure_user_model, install_password_validators, normalize_email,
+    user_model, validate_password,
 };
 
 /// `#[auth_user]`: turns a struct into the application's user model. See the README.
@@ -67,6 +67,7 @@ pub use aksara_macros::{login_required, staff_required, superuser_required};
 ///
 /// ```
 /// use aksara_auth::prelude::*;
+/// use aksara_auth::User;
 /// assert_eq!(<User as Model>::META.table, "auth_users");
 /// ```
 #[auth_user(__builtin)]
@@ -79,7 +80,7 @@ pub mod prelude {
     pub use crate::session::{MemoryStore, Session, SessionLayer};
     pub use crate::{
         AuthError, AuthUser, AuthenticationLayer, CurrentUser, MaybeUser, PasswordHash,
-        RequestUser, SessionAuthentication, User, auth_user, authenticate, get_user, login,
+        RequestUser, SessionAuthentication, auth_user, authenticate, get_user, login,
         login_required, logout, record_login, staff_required, superuser_required,
         update_session_auth_hash, validate_password,
     };

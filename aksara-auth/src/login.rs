@@ -170,6 +170,7 @@ impl From<SessionError> for AuthError {
 ///
 /// ```
 /// use aksara_auth::prelude::*;
+/// use aksara_auth::User;
 /// use aksara_auth::session::Session;
 ///
 /// async fn sign_in(db: Db, session: Session, email: String, password: String) -> Result<bool, AuthError> {
@@ -229,6 +230,7 @@ pub async fn logout(session: &Session) {
 ///
 /// ```
 /// use aksara_auth::prelude::*;
+/// use aksara_auth::User;
 /// use aksara_auth::session::Session;
 ///
 /// async fn who(db: Db, session: Session) -> aksara::Result<String> {
@@ -295,6 +297,7 @@ async fn session_user<U: AuthUser>(
 ///
 /// ```
 /// use aksara_auth::prelude::*;
+/// use aksara_auth::User;
 /// use aksara_auth::session::Session;
 ///
 /// async fn change_password(db: Db, session: Session, user: CurrentUser<User>, new: String) -> Result<(), AuthError> {
@@ -322,6 +325,7 @@ pub async fn update_session_auth_hash<U: AuthUser>(
 ///
 /// ```
 /// use aksara_auth::prelude::*;
+/// use aksara_auth::User;
 /// let layer = AuthenticationLayer::<User>::new().with(SessionAuthentication);
 /// ```
 #[derive(Debug, Clone, Copy, Default)]

@@ -142,6 +142,7 @@ pub fn auth_user(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// ```ignore
 /// use aksara_auth::prelude::*;
+/// use aksara_auth::User;
 ///
 /// #[login_required]
 /// async fn profile(user: CurrentUser<User>) -> String {

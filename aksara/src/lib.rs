@@ -102,6 +102,8 @@ pub use uuid;
 /// `use aksara::prelude::*;`.
 pub mod prelude {
     #[cfg(feature = "web")]
+    pub use crate::web::{Form, Path, Query};
+    #[cfg(feature = "web")]
     pub use crate::{Aksara, ApiError};
     pub use crate::{
         Backend, Column, Db, Error, Executor, Filter, ForeignKey, Json, Model, ModelInstance,

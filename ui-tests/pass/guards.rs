@@ -3,6 +3,7 @@
 //! checks has the guard's extractor), on a plain router.
 
 use aksara_auth::prelude::*;
+use aksara_auth::User;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};

@@ -38,6 +38,8 @@ pub struct AuthStatus {
     challenges: Arc<[&'static str]>,
     /// The layer's user model, so that extractors for another model fail loudly.
     model: TypeId,
+    /// Its name, for that error.
+    model_name: &'static str,
     authentication: Option<ErasedAuthentication>,
 }
 
@@ -63,6 +65,7 @@ impl AuthStatus {
             by_header: false,
             challenges,
             model: TypeId::of::<U>(),
+            model_name: std::any::type_name::<U>(),
             authentication: None,
         }
     }
@@ -79,6 +82,7 @@ impl AuthStatus {
             by_header: auth.is_by_header(),
             challenges,
             model: TypeId::of::<U>(),
+            model_name: std::any::type_name::<U>(),
             authentication: Some(Arc::new(auth)),
         }
     }
@@ -190,14 +194,26 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthStatus {
     }
 }
 
+/// A handler's extractor names another user model than the layer's.
+fn other_model<U>(what: &str, layer_model: &str) -> ApiError {
+    tracing::error!(
+        target: "aksara_auth::authentication",
+        "a handler takes `{what}<{}>`, but the AuthenticationLayer is built for `{layer_model}`: \
+         use the application's user model in both (aksara_auth::prelude does not bring a `User`)",
+        std::any::type_name::<U>()
+    );
+    ApiError::internal()
+}
+
 /// The request's authentication for user model `U` (`None`: anonymous).
 fn resolved<U: AuthUser>(
     parts: &Parts,
     what: &str,
 ) -> Result<Option<Arc<Authentication<U>>>, ApiError> {
-    let status = RequestAuth::status(&parts.extensions)
-        .filter(|status| status.model == TypeId::of::<U>())
-        .ok_or_else(|| missing_layer(what))?;
+    let status = RequestAuth::status(&parts.extensions).ok_or_else(|| missing_layer(what))?;
+    if status.model != TypeId::of::<U>() {
+        return Err(other_model::<U>(what, status.model_name));
+    }
     match &status.authentication {
         None => Ok(None),
         Some(erased) => Arc::clone(erased)
@@ -212,6 +228,7 @@ fn resolved<U: AuthUser>(
 ///
 /// ```
 /// use aksara_auth::prelude::*;
+/// use aksara_auth::User;
 ///
 /// async fn profile(user: CurrentUser<User>) -> String {
 ///     format!("{} via {}", user.email, user.backend())
@@ -224,6 +241,7 @@ impl<U> CurrentUser<U> {
     ///
     /// ```
     /// # use aksara_auth::prelude::*;
+    /// # use aksara_auth::User;
     /// async fn id(user: CurrentUser<User>) -> String { user.user().id.to_string() }
     /// ```
     pub fn user(&self) -> &U {
@@ -234,6 +252,7 @@ impl<U> CurrentUser<U> {
     ///
     /// ```
     /// # use aksara_auth::prelude::*;
+    /// # use aksara_auth::User;
     /// async fn how(user: CurrentUser<User>) -> &'static str { user.backend() }
     /// ```
     pub fn backend(&self) -> &'static str {
@@ -244,6 +263,7 @@ impl<U> CurrentUser<U> {
     ///
     /// ```
     /// # use aksara_auth::prelude::*;
+    /// # use aksara_auth::User;
     /// async fn scopes(user: CurrentUser<User>) -> String {
     ///     user.authentication().info::<Vec<String>>().map(|s| s.join(" ")).unwrap_or_default()
     /// }
@@ -291,6 +311,7 @@ impl<U: AuthUser, S: Send + Sync> OptionalFromRequestParts<S> for CurrentUser<U>
 ///
 /// ```
 /// use aksara_auth::prelude::*;
+/// use aksara_auth::User;
 ///
 /// async fn home(MaybeUser(user): MaybeUser<User>) -> String {
 ///     match user {
@@ -320,6 +341,7 @@ impl<U: AuthUser, S: Send + Sync> FromRequestParts<S> for MaybeUser<U> {
 ///
 /// ```
 /// use aksara_auth::prelude::*;
+/// use aksara_auth::User;
 ///
 /// async fn menu(user: RequestUser<User>) -> &'static str {
 ///     if user.is_staff() { "admin menu" } else if user.is_authenticated() { "member menu" } else { "public menu" }
@@ -332,6 +354,7 @@ impl<U: AuthUser> RequestUser<U> {
     ///
     /// ```
     /// # use aksara_auth::prelude::*;
+    /// # use aksara_auth::User;
     /// async fn who(user: RequestUser<User>) -> bool { user.is_authenticated() }
     /// ```
     pub fn is_authenticated(&self) -> bool {
@@ -342,6 +365,7 @@ impl<U: AuthUser> RequestUser<U> {
     ///
     /// ```
     /// # use aksara_auth::prelude::*;
+    /// # use aksara_auth::User;
     /// async fn who(user: RequestUser<User>) -> bool { user.is_anonymous() }
     /// ```
     pub fn is_anonymous(&self) -> bool {
@@ -352,6 +376,7 @@ impl<U: AuthUser> RequestUser<U> {
     ///
     /// ```
     /// # use aksara_auth::prelude::*;
+    /// # use aksara_auth::User;
     /// async fn staff(user: RequestUser<User>) -> bool { user.is_staff() }
     /// ```
     pub fn is_staff(&self) -> bool {
@@ -362,6 +387,7 @@ impl<U: AuthUser> RequestUser<U> {
     ///
     /// ```
     /// # use aksara_auth::prelude::*;
+    /// # use aksara_auth::User;
     /// async fn root(user: RequestUser<User>) -> bool { user.is_superuser() }
     /// ```
     pub fn is_superuser(&self) -> bool {
@@ -372,6 +398,7 @@ impl<U: AuthUser> RequestUser<U> {
     ///
     /// ```
     /// # use aksara_auth::prelude::*;
+    /// # use aksara_auth::User;
     /// async fn email(user: RequestUser<User>) -> String {
     ///     user.user().map(|u| u.email.clone()).unwrap_or_default()
     /// }
@@ -384,6 +411,7 @@ impl<U: AuthUser> RequestUser<U> {
     ///
     /// ```
     /// # use aksara_auth::prelude::*;
+    /// # use aksara_auth::User;
     /// async fn backend(user: RequestUser<User>) -> Option<&'static str> {
     ///     user.authentication().map(|auth| auth.backend())
     /// }

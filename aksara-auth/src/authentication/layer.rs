@@ -30,6 +30,7 @@ use crate::request::RequestAuth;
 ///
 /// ```
 /// use aksara_auth::prelude::*;
+/// use aksara_auth::User;
 /// use aksara_auth::session::MemoryStore;
 /// use axum::routing::get;
 ///
@@ -84,6 +85,7 @@ impl<U: AuthUser> AuthenticationLayer<U> {
     ///
     /// ```
     /// use aksara_auth::prelude::*;
+    /// use aksara_auth::User;
     /// let layer = AuthenticationLayer::<User>::new().with(SessionAuthentication);
     /// ```
     #[must_use]
@@ -99,6 +101,7 @@ impl<U: AuthUser> AuthenticationLayer<U> {
     ///
     /// ```
     /// use aksara_auth::prelude::*;
+    /// use aksara_auth::User;
     /// let layer = AuthenticationLayer::<User>::new().with(SessionAuthentication);
     /// ```
     #[must_use]
@@ -113,6 +116,7 @@ impl<U: AuthUser> AuthenticationLayer<U> {
     ///
     /// ```
     /// use aksara_auth::prelude::*;
+    /// use aksara_auth::User;
     /// let layer = AuthenticationLayer::<User>::new()
     ///     .with(SessionAuthentication)
     ///     .trusted_origins(["https://app.example.com"]);
@@ -134,6 +138,7 @@ impl<U: AuthUser> AuthenticationLayer<U> {
     ///
     /// ```
     /// # use aksara_auth::prelude::*;
+    /// # use aksara_auth::User;
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
     /// let db = Db::connect("sqlite::memory:").await?;
     /// let layer = AuthenticationLayer::<User>::new().with(SessionAuthentication).db(db);
@@ -149,7 +154,15 @@ impl<U: AuthUser> AuthenticationLayer<U> {
 impl<U: AuthUser, S> Layer<S> for AuthenticationLayer<U> {
     type Service = AuthenticationService<U, S>;
 
+    /// # Panics
+    /// When `U` is not the application's user model (see
+    /// [`ensure_user_model`](crate::ensure_user_model)): like axum's route
+    /// conflicts, a wiring mistake stops the app while it is built, with both
+    /// types named, rather than failing every request.
     fn layer(&self, inner: S) -> Self::Service {
+        if let Err(error) = crate::ensure_user_model::<U>("AuthenticationLayer") {
+            panic!("{error}");
+        }
         let challenges: Vec<&'static str> = self
             .authenticators
             .iter()

@@ -13,6 +13,7 @@
 //! ```
 //! use aksara_auth::authentication::{Authentication, Authenticator, Outcome};
 //! use aksara_auth::prelude::*;
+//! use aksara_auth::User;
 //! use axum::http::request::Parts;
 //!
 //! /// Authenticates `X-Api-User: <email>` from trusted internal callers.
@@ -266,6 +267,7 @@ pub trait Authenticator<U: AuthUser>: Send + Sync + 'static {
     /// ```
     /// use aksara_auth::authentication::{Authenticator, Outcome};
     /// use aksara_auth::prelude::*;
+    /// use aksara_auth::User;
     /// use axum::http::request::Parts;
     ///
     /// struct ApiKey;

@@ -279,6 +279,117 @@ pub enum PasswordError {
     AlreadyInstalled,
 }
 
+impl From<PasswordError> for aksara::ApiError {
+    /// A hashing job that failed or threads that could not start are a logged
+    /// `503` (try again); a configuration mistake is a logged `500`. Neither
+    /// shows the client any detail.
+    ///
+    /// ```
+    /// use aksara_auth::password::PasswordError;
+    /// let api = aksara::ApiError::from(PasswordError::Join("worker gone".into()));
+    /// assert_eq!(api.status(), 503);
+    /// assert!(!api.message().contains("worker"));
+    /// ```
+    fn from(error: PasswordError) -> Self {
+        tracing::error!(target: "aksara_auth::password", %error, "password hashing failed");
+        match error {
+            PasswordError::Join(_) => aksara::ApiError::service_unavailable(
+                "password checks are unavailable; try again shortly",
+            )
+            .with_code("hashing_unavailable")
+            .with_header(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static("1"),
+            ),
+            PasswordError::InvalidParams(_) | PasswordError::AlreadyInstalled => {
+                aksara::ApiError::internal()
+            }
+        }
+    }
+}
+
+/// A candidate password that breaks one or more validation rules: every
+/// message, in the validators' order. Returned by
+/// [`validate_password`](crate::validate_password); with `?` in a handler it
+/// becomes a `400 validation_error` whose `fields` holds the messages under
+/// `password`.
+///
+/// ```
+/// use aksara_auth::User;
+/// let invalid = aksara_auth::validate_password::<User>("1234567", None).unwrap_err();
+/// assert_eq!(invalid.messages().len(), 3);
+/// let api = aksara::ApiError::from(invalid);
+/// assert_eq!(api.status(), 400);
+/// assert_eq!(api.fields().unwrap().get("password").unwrap().len(), 3);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidPassword {
+    messages: Vec<String>,
+}
+
+impl InvalidPassword {
+    /// Wraps the failed rules' messages (at least one).
+    ///
+    /// ```
+    /// let invalid = aksara_auth::password::InvalidPassword::new(vec!["Too short.".into()]);
+    /// assert_eq!(invalid.messages(), ["Too short."]);
+    /// ```
+    #[must_use]
+    pub fn new(messages: Vec<String>) -> Self {
+        Self { messages }
+    }
+
+    /// One message per failed rule.
+    ///
+    /// ```
+    /// # use aksara_auth::User;
+    /// let invalid = aksara_auth::validate_password::<User>("password", None).unwrap_err();
+    /// assert!(invalid.messages().contains(&"This password is too common.".to_owned()));
+    /// ```
+    #[must_use]
+    pub fn messages(&self) -> &[String] {
+        &self.messages
+    }
+
+    /// The messages under the field name `field` (for a form whose password
+    /// field is called something else, such as `new_password`).
+    ///
+    /// ```
+    /// # use aksara_auth::User;
+    /// let invalid = aksara_auth::validate_password::<User>("password", None).unwrap_err();
+    /// assert!(invalid.into_validation_errors("new_password").get("new_password").is_some());
+    /// ```
+    #[must_use]
+    pub fn into_validation_errors(self, field: &str) -> aksara::ValidationErrors {
+        let mut errors = aksara::ValidationErrors::default();
+        for message in self.messages {
+            errors.add(field, message);
+        }
+        errors
+    }
+}
+
+impl fmt::Display for InvalidPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.messages.join(" "))
+    }
+}
+
+impl std::error::Error for InvalidPassword {}
+
+impl From<InvalidPassword> for aksara::ApiError {
+    fn from(invalid: InvalidPassword) -> Self {
+        aksara::ApiError::validation(invalid.into_validation_errors("password"))
+    }
+}
+
+impl From<InvalidPassword> for aksara::Error {
+    /// [`aksara::Error::Validation`] with the messages under `password`.
+    fn from(invalid: InvalidPassword) -> Self {
+        aksara::Error::Validation(invalid.into_validation_errors("password"))
+    }
+}
+
 /// Hashes a password with the [process-wide hasher](PasswordHasher::global), on
 /// the hashing threads.
 ///

@@ -52,18 +52,30 @@ impl SessionStoreError {
     }
 }
 
-impl IntoResponse for SessionStoreError {
+impl From<SessionStoreError> for aksara::ApiError {
     /// `503 Service Unavailable`, `Retry-After: 1`, and a JSON error body. The
     /// store's own message is logged, not sent: it may name hosts.
-    fn into_response(self) -> Response {
-        tracing::error!(target: "aksara_auth::session", error = %self, "session store failed");
+    ///
+    /// ```
+    /// use aksara_auth::session::SessionStoreError;
+    /// let api = aksara::ApiError::from(SessionStoreError::unavailable(std::fmt::Error));
+    /// assert_eq!((api.status().as_u16(), api.code()), (503, "session_store_unavailable"));
+    /// ```
+    fn from(error: SessionStoreError) -> Self {
+        tracing::error!(target: "aksara_auth::session", %error, "session store failed");
         aksara::ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "session_store_unavailable",
             "the session store is unavailable; try again shortly",
         )
         .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
-        .into_response()
+    }
+}
+
+impl IntoResponse for SessionStoreError {
+    /// As [`ApiError::from`](aksara::ApiError): a logged 503.
+    fn into_response(self) -> Response {
+        aksara::ApiError::from(self).into_response()
     }
 }
 
@@ -111,15 +123,23 @@ pub enum SessionError {
     },
 }
 
-impl IntoResponse for SessionError {
-    fn into_response(self) -> Response {
-        tracing::error!(target: "aksara_auth::session", error = %self, "session data error");
+impl From<SessionError> for aksara::ApiError {
+    /// A logged `500 session_data_invalid`: a value that does not (de)serialize
+    /// is a bug in the application, not the client's fault. (Store failures
+    /// surface when the layer saves, as [`SessionStoreError`]'s 503.)
+    fn from(error: SessionError) -> Self {
+        tracing::error!(target: "aksara_auth::session", %error, "session data error");
         aksara::ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "session_data_invalid",
             "the session holds a value the server cannot read",
         )
-        .into_response()
+    }
+}
+
+impl IntoResponse for SessionError {
+    fn into_response(self) -> Response {
+        aksara::ApiError::from(self).into_response()
     }
 }
 

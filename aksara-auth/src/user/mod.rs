@@ -40,12 +40,44 @@ pub fn user_model() -> aksara::Result<&'static aksara::ModelMeta> {
     aksara::slot_model(USER_SLOT)
 }
 
+/// Checks that `U` is the application's user model, so that a layer, extractor
+/// or `authenticate` written for another model (typically the built-in
+/// [`User`](crate::User) where the app declares its own) fails where it is set up,
+/// with both types named, instead of failing every request on a missing table.
+///
+/// # Errors
+/// [`aksara::Error::Schema`] naming `U` and the declared model, or the two
+/// `#[auth_user]` models that both claim the slot.
+///
+/// ```
+/// // This doctest declares no `#[auth_user]` model, so the built-in one is the user model.
+/// aksara_auth::ensure_user_model::<aksara_auth::User>("my check").unwrap();
+/// ```
+pub fn ensure_user_model<U: AuthUser>(used_by: &str) -> aksara::Result<()> {
+    let declared = user_model()?;
+    if std::ptr::eq(declared, U::META) {
+        return Ok(());
+    }
+    Err(aksara::Error::Schema(format!(
+        "{used_by} is written for the user model `{used}` (table `{used_table}`), but this \
+         application's user model is `{declared_name}` (table `{declared_table}`, declared with \
+         #[auth_user]): name your model there, e.g. `{used_by_short}::<crate::models::{declared_name}>`, \
+         and import it with `use` (aksara_auth::prelude does not bring a `User`)",
+        used = std::any::type_name::<U>(),
+        used_table = U::META.table,
+        declared_name = declared.name,
+        declared_table = declared.table,
+        used_by_short = used_by.split('<').next().unwrap_or(used_by),
+    )))
+}
+
 /// A user model: implemented by `#[auth_user]`, which also injects the fields these
 /// methods read (`id`, `email`, `password`, `is_active`, `is_staff`,
 /// `is_superuser`, `email_verified`, `created_at`, `last_login`).
 ///
 /// ```
 /// use aksara_auth::prelude::*;
+/// use aksara_auth::User;
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
 /// let db = Db::connect("sqlite::memory:").await?;
 /// db.migrate().await?;
@@ -200,22 +232,25 @@ pub fn install_password_validators(
 /// to the user's email or name) and returns every failure, not only the first.
 ///
 /// # Errors
-/// One message per failed rule.
+/// [`InvalidPassword`](crate::password::InvalidPassword), one message per failed
+/// rule; `?` turns it into a `400` with the messages under `password`.
 ///
 /// ```
 /// use aksara_auth::prelude::*;
+/// use aksara_auth::User;
 /// let errors = validate_password::<User>("1234567", None).unwrap_err();
-/// assert_eq!(errors.len(), 3); // too short, too common, entirely numeric
+/// assert_eq!(errors.messages().len(), 3); // too short, too common, entirely numeric
 /// assert!(validate_password::<User>("correct horse battery staple", None).is_ok());
 /// ```
 pub fn validate_password<U: AuthUser>(
     candidate: &str,
     user: Option<&U>,
-) -> Result<(), Vec<String>> {
+) -> Result<(), crate::password::InvalidPassword> {
     let attributes = user
         .map(AuthUser::similarity_attributes)
         .unwrap_or_default();
     VALIDATORS
         .get_or_init(crate::password::PasswordValidators::default)
         .validate(candidate, &attributes)
+        .map_err(crate::password::InvalidPassword::new)
 }

@@ -93,7 +93,7 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
 
-    /// 400 `invalid`, with the message of every failed field under `fields`.
+    /// 400 `validation_error`, with the message of every failed field under `fields`.
     ///
     /// ```
     /// let mut errors = aksara::ValidationErrors::default();
@@ -104,7 +104,7 @@ impl ApiError {
     pub fn validation(fields: ValidationErrors) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
-            "invalid",
+            "validation_error",
             "some fields are invalid",
         )
         .with_fields(fields)
@@ -333,10 +333,32 @@ impl IntoResponse for ApiError {
 
 impl From<Error> for ApiError {
     /// `NotFound` → 404, `Validation` → 400 with fields, `Unique` and `ForeignKey`
-    /// → 409 (with the field when known); anything else → 500, logged on target
-    /// `aksara::web` and never shown to the client.
+    /// → 409 (with the field when known); a database that cannot be reached (pool
+    /// timed out or closed, I/O or TLS failure) → 503 with `Retry-After: 1`;
+    /// anything else → 500. The 503 and 500 are logged on target `aksara::web`
+    /// and their cause is never shown to the client.
+    ///
+    /// ```
+    /// let api = aksara::ApiError::from(aksara::Error::Database(sqlx::Error::PoolTimedOut));
+    /// assert_eq!(api.status(), 503);
+    /// ```
     fn from(err: Error) -> Self {
         match err {
+            Error::Database(
+                ref cause @ (sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed),
+            ) => {
+                tracing::error!(target: "aksara::web", error = %cause, "database unavailable");
+                Self::service_unavailable("the database is unavailable; try again shortly")
+                    .with_code("database_unavailable")
+                    .with_header(
+                        axum::http::header::RETRY_AFTER,
+                        HeaderValue::from_static("1"),
+                    )
+            }
             Error::NotFound { .. } => Self::not_found(err.to_string()),
             Error::Validation(fields) => Self::validation(fields),
             Error::Unique { ref field, .. } => {

@@ -61,5 +61,6 @@ mod stack;
 
 pub use app::Aksara;
 pub use error::ApiError;
+pub use extract::{Form, Path, Query};
 pub use serve::{ServeError, shutdown_signal};
 pub use stack::{AppFuture, AppService, Routing, RoutingFuture};

@@ -1,4 +1,5 @@
 use aksara_auth::prelude::*;
+use aksara_auth::User;
 
 #[auth_user]
 pub enum User {

@@ -1,4 +1,5 @@
 use aksara_auth::prelude::*;
+use aksara_auth::User;
 
 #[login_required]
 fn profile(user: CurrentUser<User>) -> String {

@@ -1,4 +1,5 @@
 use aksara_auth::prelude::*;
+use aksara_auth::User;
 
 #[login_required(redirct = "/login")]
 async fn profile(user: CurrentUser<User>) -> String {
