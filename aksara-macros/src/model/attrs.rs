@@ -669,7 +669,7 @@ mod tests {
                 "unknown model option `tabel`; did you mean `table`?",
                 "unknown field option `max_len`; did you mean `max_length`?",
                 "unknown field option `uniqe`; did you mean `unique`?",
-                "unknown field option `zzzz`; expected one of: `primary_key`, `unique`, `index`, \
+                "unknown field option `zzzz`; expected one of: `primary_key`, `unique`, `case_insensitive`, `index`, \
                  `max_length`, `default`, `auto_now_add`, `auto_now`, `column`, `email`, `url`, \
                  `skip`, `on_delete`, `normalize`",
             ]
