@@ -93,7 +93,7 @@ async fn app() -> Result<(Aksara, Settings), Box<dyn std::error::Error>> {
         .layer(sessions)
         .layer(
             AuthenticationLayer::<User>::new()
-                .with(SessionAuthentication)
+                .with(SessionAuthentication::new())
                 .trusted_origins(settings.csrf.trusted_origins.clone()),
         )
         .route("/auth/login", post(login_view))

@@ -6,7 +6,7 @@
 //! Sessions in memory and in the database on every configured backend.
 
 use aksara::ApiError;
-use aksara_auth::User;
+use aksara_auth::{User, UserCache};
 use aksara_auth::authentication::{Authentication, Authenticator, Outcome, csrf_token};
 use aksara_auth::prelude::*;
 use aksara_auth::session::{DbSessionStore, SessionStore};
@@ -152,7 +152,7 @@ fn app(db: Db, store: impl SessionStore) -> axum::Router {
         .layer(SessionLayer::new(store).secret_key(SECRET).secure(false))
         .layer(
             AuthenticationLayer::<User>::new()
-                .with(SessionAuthentication)
+                .with(SessionAuthentication::new())
                 .with(HeaderAuthentication)
                 .trusted_origins(["https://trusted.example/"]),
         )
@@ -547,7 +547,7 @@ async fn a_scheme_relative_request_path_never_becomes_next() {
     for test_db in databases().await {
         let app = Aksara::new(test_db.db.clone())
             .layer(memory_sessions())
-            .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+            .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
             .fallback(anything)
             .into_router();
         for path in ["//evil.example/x", "/\\evil.example"] {
@@ -578,7 +578,7 @@ async fn the_layer_works_on_a_plain_axum_router() {
         let app = axum::Router::new()
             .route("/login", post(login_view))
             .route("/profile", get(profile))
-            .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+            .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
             .layer(memory_sessions())
             .layer(axum::Extension(test_db.db.clone()));
         let mut client = Client::new(&app);
@@ -601,7 +601,7 @@ async fn the_layer_works_on_a_plain_axum_router() {
 }
 
 #[tokio::test]
-async fn an_inactive_user_is_anonymous_once_the_user_cache_expires() {
+async fn an_edit_through_the_orm_is_seen_by_the_next_request() {
     each_setup(async |label, db, app| {
         let mut jane = create_user(&db, "jane@example.com").await;
         let mut client = Client::new(&app);
@@ -609,30 +609,126 @@ async fn an_inactive_user_is_anonymous_once_the_user_cache_expires() {
             client.login("jane@example.com", PASSWORD).await.status,
             StatusCode::NO_CONTENT
         );
-        assert_eq!(
-            client.send("GET", "/profile", None).await.status,
-            StatusCode::OK
-        );
+        assert_eq!(client.send("GET", "/profile", None).await.body, "jane@example.com");
+        // Saving the user drops it from the user cache: no second of staleness.
+        jane.email = "jane.doe@example.com".into();
+        jane.save(&db).await.unwrap();
+        let reply = client.send("GET", "/profile", None).await;
+        assert_eq!(reply.body, "jane.doe@example.com", "{label}");
+        // Deactivated: 401 at once; as in Django the session is kept, so
+        // reactivation lets it in again, at once too.
         jane.is_active = false;
         jane.save(&db).await.unwrap();
-        // SessionAuthentication reuses a loaded user for up to one second.
-        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
         assert_eq!(
             client.send("GET", "/profile", None).await.status,
             StatusCode::UNAUTHORIZED,
             "{label}"
         );
-        // As in Django, the session is kept: reactivation lets it in again.
-        jane.is_active = true;
-        jane.save(&db).await.unwrap();
-        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        User::objects()
+            .filter(User::ID.eq(jane.id))
+            .update(&db, User::IS_ACTIVE.set(true))
+            .await
+            .unwrap();
         assert_eq!(
             client.send("GET", "/profile", None).await.status,
             StatusCode::OK,
             "{label}"
         );
+        // A query-set update by another condition drops every cached user.
+        User::objects()
+            .filter(User::EMAIL.iexact("JANE.DOE@example.com"))
+            .update(&db, User::IS_ACTIVE.set(false))
+            .await
+            .unwrap();
+        assert_eq!(
+            client.send("GET", "/profile", None).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{label}"
+        );
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_change_the_orm_does_not_see_applies_within_the_cache_ttl_or_at_forget() {
+    // Raw SQL stands for another process (the same app on another machine).
+    for test_db in databases().await {
+        let db = test_db.db.clone();
+        db.migrate().await.unwrap();
+        let jane = create_user(&db, "jane@example.com").await;
+        let sessions = SessionAuthentication::new()
+            .user_cache(UserCache::new(std::time::Duration::from_millis(300)));
+        let app = Aksara::new(db.clone())
+            .layer(memory_sessions())
+            .layer(AuthenticationLayer::<User>::new().with(sessions.clone()))
+            .route("/login", post(login_view))
+            .route("/profile", get(profile))
+            .into_router();
+        let mut client = Client::new(&app);
+        client.login("jane@example.com", PASSWORD).await;
+        assert_eq!(client.send("GET", "/profile", None).await.status, StatusCode::OK);
+        let deactivate = format!(
+            "UPDATE auth_users SET is_active = {} WHERE email = 'jane@example.com'",
+            if test_db.label.contains("postgres") { "false" } else { "0" }
+        );
+        db.execute_raw(&deactivate).await.unwrap();
+        // Within the time to live the cached user is served…
+        assert_eq!(
+            client.send("GET", "/profile", None).await.status,
+            StatusCode::OK,
+            "{}",
+            test_db.label
+        );
+        // …until it is forgotten,
+        sessions.cache().forget(jane.id);
+        assert_eq!(
+            client.send("GET", "/profile", None).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{}",
+            test_db.label
+        );
+        // or, for a change nobody reported, until the time to live has passed.
+        let reactivate = deactivate.replace("= false", "= true").replace("= 0", "= 1");
+        db.execute_raw(&reactivate).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+        assert_eq!(
+            client.send("GET", "/profile", None).await.status,
+            StatusCode::OK,
+            "{}",
+            test_db.label
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_apps_in_one_process_do_not_share_cached_users() {
+    // Two databases holding a user with the same id and different emails: each
+    // app must answer with its own row, whatever the other one cached.
+    let first = Db::connect("sqlite::memory:").await.unwrap();
+    let second = Db::connect("sqlite::memory:").await.unwrap();
+    first.migrate().await.unwrap();
+    second.migrate().await.unwrap();
+    let jane = create_user(&first, "jane@example.com").await;
+    let mut twin = jane.clone();
+    twin.email = "twin@example.com".into();
+    twin.save(&second).await.unwrap();
+    let app_of = |db: &Db| {
+        Aksara::new(db.clone())
+            .layer(memory_sessions())
+            .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
+            .route("/login", post(login_view))
+            .route("/profile", get(profile))
+            .into_router()
+    };
+    let (first_app, second_app) = (app_of(&first), app_of(&second));
+    let mut on_first = Client::new(&first_app);
+    let mut on_second = Client::new(&second_app);
+    on_first.login("jane@example.com", PASSWORD).await;
+    on_second.login("twin@example.com", PASSWORD).await;
+    for _ in 0..2 {
+        assert_eq!(on_first.send("GET", "/profile", None).await.body, "jane@example.com");
+        assert_eq!(on_second.send("GET", "/profile", None).await.body, "twin@example.com");
+    }
 }
 
 #[tokio::test]
@@ -753,7 +849,7 @@ async fn an_anonymous_request_is_answered_without_asking_the_authenticator() {
         // cookie, and log in as usual.
         let app = Aksara::new(test_db.db.clone())
             .layer(memory_sessions())
-            .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+            .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
             .route("/login", post(login_view))
             .route("/whoami", get(whoami))
             .into_router();
@@ -782,7 +878,7 @@ async fn an_anonymous_request_without_a_database_gets_a_500() {
     // request, not only on those that carry a credential.
     let app = axum::Router::new()
         .route("/whoami", get(whoami))
-        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
         .layer(memory_sessions());
     let reply = Client::new(&app).send("GET", "/whoami", None).await;
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
@@ -814,7 +910,7 @@ async fn middleware_reads_the_session_and_the_status_from_the_extensions() {
     create_user(&test_db.db, "mia@example.com").await;
     let app = Aksara::new(test_db.db.clone())
         .layer(memory_sessions())
-        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
         .layer(axum::middleware::from_fn(report_extensions))
         .route("/login", post(login_view))
         .route("/whoami", get(whoami))

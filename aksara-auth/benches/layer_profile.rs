@@ -40,7 +40,7 @@ fn main() {
         let db = Db::connect("sqlite::memory:").await.unwrap();
         let which = std::env::var("AKSARA_PROFILE").unwrap_or_else(|_| "anonymous".into());
         let sessions = || SessionLayer::new(MemoryStore::new()).secret_key([7; 64]);
-        let authentication = || AuthenticationLayer::<User>::new().with(SessionAuthentication);
+        let authentication = || AuthenticationLayer::<User>::new().with(SessionAuthentication::new());
         let anonymous_app = |db: Db| {
             Aksara::new(db)
                 .layer(sessions())
@@ -199,7 +199,7 @@ async fn drive_logged_in(db: Db, sessions: SessionLayer) {
         .unwrap();
     let service = Aksara::new(db)
         .layer(sessions)
-        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
         .route("/", get(hello_user))
         .route(
             "/login",

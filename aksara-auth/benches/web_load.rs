@@ -59,7 +59,7 @@ async fn login_view(db: Db, session: Session) -> StatusCode {
 fn layered(db: &Db, store: impl SessionStore, root: MethodRouter) -> Aksara {
     Aksara::new(db.clone())
         .layer(SessionLayer::new(store).secret_key(SECRET).secure(false))
-        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
         .route("/", root)
         .route("/login", post(login_view))
 }

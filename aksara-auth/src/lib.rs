@@ -48,13 +48,11 @@ pub mod __private;
 
 pub use authenticate::{AuthError, authenticate, record_login};
 pub use authentication::{AuthenticationLayer, Authenticator, CurrentUser, MaybeUser, RequestUser};
-pub use login::{
-    SessionAuthentication, get_user, login, logout, set_user_cache_ttl, update_session_auth_hash,
-};
+pub use login::{SessionAuthentication, get_user, login, logout, update_session_auth_hash};
 pub use password::{PasswordHash, PasswordHasher, check_password, hash_password};
 pub use session::{DbSessionStore, MemoryStore, Session, SessionLayer, SessionStore};
 pub use user::{
-    AuthUser, USER_SLOT, ensure_user_model, install_password_validators, normalize_email,
+    AuthUser, USER_SLOT, UserCache, ensure_user_model, install_password_validators, normalize_email,
     user_model, validate_password,
 };
 

@@ -11,20 +11,12 @@
 //!
 //! ## The user cache
 //!
-//! Loading the user is a database query, and on SQLite through sqlx it costs more
-//! than the rest of the request (see `BENCHMARKS.md`). [`SessionAuthentication`]
-//! therefore keeps each user it loaded for a short time, one second by default
-//! ([`set_user_cache_ttl`]): a user who is deactivated, deleted or changes their
-//! password elsewhere is anonymous on every session within that second. [`login`],
-//! [`logout`] and [`update_session_auth_hash`] drop the user's entry at once in
-//! this process. Set the time to zero to load the user on every request, as
-//! Django does.
+//! [`SessionAuthentication`] reuses each user it loaded for a short time, one
+//! second by default, through the [`UserCache`] it owns: a write to the user
+//! through the ORM in this process applies at once, a change made by another
+//! process within that second (see [`UserCache`]).
 
-use std::any::Any;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use aksara::{Db, Executor};
 use axum::http::request::Parts;
@@ -37,7 +29,7 @@ use uuid::Uuid;
 use crate::authentication::{Authentication, Authenticator, Outcome};
 use crate::request::RequestAuth;
 use crate::session::{Session, SessionError};
-use crate::{AuthError, AuthUser, record_login};
+use crate::{AuthError, AuthUser, UserCache, record_login};
 
 /// Session key of the logged-in user's id.
 const USER_ID_KEY: &str = "_auth_user_id";
@@ -50,106 +42,6 @@ fn session_auth_hash<U: AuthUser>(user: &U) -> String {
     digest.update(b"aksara_auth.session_auth_hash\0");
     digest.update(user.password_hash().as_encoded().as_bytes());
     STANDARD_NO_PAD.encode(digest.finalize())
-}
-
-/// How long [`SessionAuthentication`] keeps a loaded user, in milliseconds.
-static USER_CACHE_TTL_MS: AtomicU64 = AtomicU64::new(1_000);
-/// At most this many cached users; a full cache drops its expired entries, then all.
-const USER_CACHE_CAPACITY: usize = 10_000;
-
-/// Sets how long [`SessionAuthentication`] may reuse a user it loaded (default one
-/// second; zero loads the user on every request). A deactivation or password
-/// change made elsewhere applies within that time; `login`, `logout` and
-/// `update_session_auth_hash` drop the user's entry at once in this process.
-///
-/// ```
-/// // Always read the user from the database, as Django does.
-/// aksara_auth::set_user_cache_ttl(std::time::Duration::ZERO);
-/// ```
-pub fn set_user_cache_ttl(ttl: Duration) {
-    let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
-    USER_CACHE_TTL_MS.store(millis, Ordering::Relaxed);
-    if millis == 0 {
-        user_cache()
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
-    }
-}
-
-/// A loaded user and the digest of its password hash.
-struct CachedUser {
-    loaded: Instant,
-    user: Arc<dyn Any + Send + Sync>,
-    auth_hash: String,
-}
-
-/// Keyed by user id alone: ids are random UUIDs, and an entry of another user
-/// model fails the downcast and counts as a miss.
-type UserCache = Mutex<HashMap<Uuid, CachedUser>>;
-
-fn user_cache() -> &'static UserCache {
-    static CACHE: OnceLock<UserCache> = OnceLock::new();
-    CACHE.get_or_init(Default::default)
-}
-
-/// Drops `id`'s cached user in this process.
-fn forget_user(id: Uuid) {
-    user_cache()
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .remove(&id);
-}
-
-/// The user `id` of model `U` with its auth hash: with `use_cache`, from the
-/// cache when fresh, else from the database (and then cached).
-async fn load_user<U: AuthUser>(
-    id: Uuid,
-    db: &(impl Executor + ?Sized),
-    use_cache: bool,
-) -> aksara::Result<Option<(Arc<U>, String)>> {
-    let ttl = if use_cache {
-        Duration::from_millis(USER_CACHE_TTL_MS.load(Ordering::Relaxed))
-    } else {
-        Duration::ZERO
-    };
-    if !ttl.is_zero() {
-        let cache = user_cache()
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(entry) = cache.get(&id).filter(|entry| entry.loaded.elapsed() < ttl)
-            && let Ok(user) = Arc::clone(&entry.user).downcast::<U>()
-        {
-            return Ok(Some((user, entry.auth_hash.clone())));
-        }
-    }
-    let Some(user) = U::objects()
-        .filter(aksara::Column::<U, Uuid>::new(U::META.primary_key).eq(id))
-        .first(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let user = Arc::new(user);
-    let auth_hash = session_auth_hash(&*user);
-    if !ttl.is_zero() {
-        let mut cache = user_cache()
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if cache.len() >= USER_CACHE_CAPACITY {
-            cache.retain(|_, entry| entry.loaded.elapsed() < ttl);
-            if cache.len() >= USER_CACHE_CAPACITY {
-                cache.clear();
-            }
-        }
-        let entry = CachedUser {
-            loaded: Instant::now(),
-            user: Arc::clone(&user) as Arc<dyn Any + Send + Sync>,
-            auth_hash: auth_hash.clone(),
-        };
-        cache.insert(id, entry);
-    }
-    Ok(Some((user, auth_hash)))
 }
 
 impl From<SessionError> for AuthError {
@@ -196,8 +88,8 @@ pub async fn login<U: AuthUser>(
     session
         .insert(USER_HASH_KEY, &session_auth_hash(user))
         .await?;
+    // Through the ORM, so user caches drop this user (its `last_login` changed).
     record_login(db, user).await?;
-    forget_user(user.id());
     tracing::info!(target: "aksara_auth::login", user_id = %user.id(), "logged in");
     Ok(())
 }
@@ -215,9 +107,6 @@ pub async fn login<U: AuthUser>(
 /// }
 /// ```
 pub async fn logout(session: &Session) {
-    if let Ok(Some(id)) = session.get::<Uuid>(USER_ID_KEY).await {
-        forget_user(id);
-    }
     session.flush().await;
 }
 
@@ -244,7 +133,7 @@ pub async fn get_user<U: AuthUser>(
     session: &Session,
     db: &(impl Executor + ?Sized),
 ) -> aksara::Result<Option<U>> {
-    let user = session_user::<U>(session, db, false).await?;
+    let user = session_user::<U>(session, db, &UserCache::disabled()).await?;
     // Loaded for this call and never cached, so this does not copy.
     Ok(user.and_then(|user| Arc::try_unwrap(user).ok()))
 }
@@ -255,7 +144,7 @@ pub async fn get_user<U: AuthUser>(
 async fn session_user<U: AuthUser>(
     session: &Session,
     db: &(impl Executor + ?Sized),
-    use_cache: bool,
+    cache: &UserCache,
 ) -> aksara::Result<Option<Arc<U>>> {
     let Ok(Some(id)) = session.get::<Uuid>(USER_ID_KEY).await else {
         return Ok(None);
@@ -266,16 +155,16 @@ async fn session_user<U: AuthUser>(
             .as_deref()
             .is_some_and(|stored| bool::from(stored.as_bytes().ct_eq(current.as_bytes())))
     };
-    let mut loaded = load_user::<U>(id, db, use_cache).await?;
-    if use_cache
+    let mut loaded = cache.load::<U>(id, db, true, session_auth_hash).await?;
+    if !cache.ttl().is_zero()
         && loaded
             .as_ref()
             .is_some_and(|(_, current)| !matches(current))
     {
         // A cached copy may predate a password change made through this very
         // session: only the database may end it.
-        forget_user(id);
-        loaded = load_user::<U>(id, db, false).await?;
+        cache.forget(id);
+        loaded = cache.load::<U>(id, db, false, session_auth_hash).await?;
     }
     let Some((user, current)) = loaded else {
         session.flush().await;
@@ -312,7 +201,6 @@ pub async fn update_session_auth_hash<U: AuthUser>(
     session: &Session,
     user: &U,
 ) -> Result<(), SessionError> {
-    forget_user(user.id());
     session.cycle_id().await;
     session
         .insert(USER_HASH_KEY, &session_auth_hash(user))
@@ -323,13 +211,59 @@ pub async fn update_session_auth_hash<U: AuthUser>(
 /// [`SessionLayer`](crate::SessionLayer) to run before the
 /// [`AuthenticationLayer`](crate::AuthenticationLayer).
 ///
+/// It owns a [`UserCache`] (one second by default; clones share it): give it
+/// another with [`user_cache`](Self::user_cache), for instance one shared with
+/// other authenticators, or [`UserCache::disabled`] to read the user on every
+/// request.
+///
 /// ```
 /// use aksara_auth::prelude::*;
 /// use aksara_auth::User;
-/// let layer = AuthenticationLayer::<User>::new().with(SessionAuthentication);
+/// let layer = AuthenticationLayer::<User>::new().with(SessionAuthentication::new());
 /// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SessionAuthentication;
+#[derive(Debug, Clone, Default)]
+pub struct SessionAuthentication {
+    cache: UserCache,
+}
+
+impl SessionAuthentication {
+    /// Session authentication with its own one-second [`UserCache`].
+    ///
+    /// ```
+    /// let sessions = aksara_auth::SessionAuthentication::new();
+    /// assert_eq!(sessions.cache().ttl(), std::time::Duration::from_secs(1));
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Uses `cache` for the users it loads.
+    ///
+    /// ```
+    /// use aksara_auth::{SessionAuthentication, UserCache};
+    /// // Read the user from the database on every request, as Django does.
+    /// let sessions = SessionAuthentication::new().user_cache(UserCache::disabled());
+    /// assert!(sessions.cache().ttl().is_zero());
+    /// ```
+    #[must_use]
+    pub fn user_cache(mut self, cache: UserCache) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// The cache it uses, to [`forget`](UserCache::forget) a user changed
+    /// outside the ORM.
+    ///
+    /// ```
+    /// let sessions = aksara_auth::SessionAuthentication::new();
+    /// sessions.cache().forget(uuid::Uuid::nil());
+    /// ```
+    #[must_use]
+    pub fn cache(&self) -> &UserCache {
+        &self.cache
+    }
+}
 
 impl<U: AuthUser> Authenticator<U> for SessionAuthentication {
     fn name(&self) -> &'static str {
@@ -351,7 +285,7 @@ impl<U: AuthUser> Authenticator<U> for SessionAuthentication {
             );
             return Outcome::Failed(aksara::ApiError::internal());
         };
-        match session_user::<U>(session, db, true).await {
+        match session_user::<U>(session, db, &self.cache).await {
             Ok(Some(user)) => Outcome::Authenticated(Authentication::shared(user, "session")),
             Ok(None) => Outcome::NoCredential,
             Err(error) => Outcome::from(error),

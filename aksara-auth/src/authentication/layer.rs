@@ -43,7 +43,7 @@ use crate::request::RequestAuth;
 /// // Aksara applies layers in the order written: sessions first, then authentication.
 /// let app = Aksara::new(db)
 ///     .layer(SessionLayer::new(MemoryStore::new()).secret_key([7; 64]))
-///     .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication))
+///     .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
 ///     .route("/me", get(me));
 /// # let _ = app.into_router();
 /// # Ok(()) }
@@ -86,7 +86,7 @@ impl<U: AuthUser> AuthenticationLayer<U> {
     /// ```
     /// use aksara_auth::prelude::*;
     /// use aksara_auth::User;
-    /// let layer = AuthenticationLayer::<User>::new().with(SessionAuthentication);
+    /// let layer = AuthenticationLayer::<User>::new().with(SessionAuthentication::new());
     /// ```
     #[must_use]
     pub fn new() -> Self {
@@ -102,7 +102,7 @@ impl<U: AuthUser> AuthenticationLayer<U> {
     /// ```
     /// use aksara_auth::prelude::*;
     /// use aksara_auth::User;
-    /// let layer = AuthenticationLayer::<User>::new().with(SessionAuthentication);
+    /// let layer = AuthenticationLayer::<User>::new().with(SessionAuthentication::new());
     /// ```
     #[must_use]
     pub fn with(mut self, authenticator: impl Authenticator<U>) -> Self {
@@ -118,7 +118,7 @@ impl<U: AuthUser> AuthenticationLayer<U> {
     /// use aksara_auth::prelude::*;
     /// use aksara_auth::User;
     /// let layer = AuthenticationLayer::<User>::new()
-    ///     .with(SessionAuthentication)
+    ///     .with(SessionAuthentication::new())
     ///     .trusted_origins(["https://app.example.com"]);
     /// ```
     #[must_use]
@@ -141,7 +141,7 @@ impl<U: AuthUser> AuthenticationLayer<U> {
     /// # use aksara_auth::User;
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
     /// let db = Db::connect("sqlite::memory:").await?;
-    /// let layer = AuthenticationLayer::<User>::new().with(SessionAuthentication).db(db);
+    /// let layer = AuthenticationLayer::<User>::new().with(SessionAuthentication::new()).db(db);
     /// # Ok(()) }
     /// ```
     #[must_use]

@@ -13,7 +13,10 @@
 //! [`user_model()`], the model that fills the slot. Two `#[auth_user]` models in
 //! one program make `migrate()` fail with a message naming both.
 
+mod cache;
 mod field;
+
+pub use cache::UserCache;
 
 use std::future::Future;
 

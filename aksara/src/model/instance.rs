@@ -4,6 +4,8 @@ use std::future::Future;
 
 use chrono::Utc;
 
+use super::changes::{self, Change};
+use crate::field::FieldType as _;
 use super::{Model, validate};
 use crate::db::{Executor, Statement};
 use crate::query::Column;
@@ -103,12 +105,15 @@ impl<M: Model> ModelInstance for M {
                     .rows_affected
                     > 0
                 {
+                    changes::notify(meta.table, Change::Row(&values[pk]));
                     return Ok(());
                 }
             }
         }
         let inserted: M = super::create::insert_values(db, values).await?;
         self.set_primary_key(inserted.primary_key().clone());
+        // A row inserted under a key a listener has seen deleted: tell it too.
+        changes::notify(meta.table, Change::Row(&inserted.primary_key().to_value()));
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! The [`Model`] trait that `#[derive(Model)]` implements, and the constant metadata
 //! ([`ModelMeta`], [`FieldMeta`]) that the query builder and migrations read.
 
+pub mod changes;
 mod create;
 mod instance;
 pub use instance::ModelInstance;

@@ -488,10 +488,31 @@ impl<M: Model> QuerySet<M> {
             return Ok(0);
         }
         sql.where_clause(meta, self.filter.as_ref());
-        Ok(db
+        let changed = db
             .execute(Statement::new(sql.sql, sql.args, meta))
             .await?
-            .rows_affected)
+            .rows_affected;
+        self.notify_changed(changed);
+        Ok(changed)
+    }
+
+    /// Tells the [change listeners](crate::changes) which rows a write touched:
+    /// the one row when the filter is a primary-key equality, else the table.
+    fn notify_changed(&self, changed: u64) {
+        if changed == 0 {
+            return;
+        }
+        let table = M::META.table;
+        match &self.filter {
+            Some(Expr::Compare {
+                field,
+                op: CompareOp::Eq,
+                value,
+            }) if *field == M::META.primary_key => {
+                crate::changes::notify(table, crate::changes::Change::Row(value));
+            }
+            _ => crate::changes::notify(table, crate::changes::Change::Rows),
+        }
     }
 
     /// Deletes every matching row; returns how many.
@@ -514,10 +535,12 @@ impl<M: Model> QuerySet<M> {
         let mut sql = SqlWriter::new(db.backend());
         sql.push("DELETE FROM ").ident(meta.table);
         sql.where_clause(meta, self.filter.as_ref());
-        Ok(db
+        let deleted = db
             .execute(Statement::new(sql.sql, sql.args, meta))
             .await?
-            .rows_affected)
+            .rows_affected;
+        self.notify_changed(deleted);
+        Ok(deleted)
     }
 
     /// A create builder with one setter per field; `.exec(&db)` validates and inserts.

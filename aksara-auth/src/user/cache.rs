@@ -1,0 +1,257 @@
+//! [`UserCache`]: the users an authenticator loaded, kept for a short time.
+//!
+//! Loading the user is a database query, and on SQLite through sqlx it costs
+//! more than the rest of a request (see `BENCHMARKS.md`). An authenticator that
+//! owns a cache reuses a loaded user for at most the cache's time to live.
+//!
+//! ## How fresh a cached user is
+//!
+//! - **In this process:** every write to the user table through the ORM —
+//!   `save`, `delete`, `update`, `delete` of a query set, and so `login` (which
+//!   records `last_login`), `set_password` followed by `save`, deactivation —
+//!   drops the written user from every cache at once (a write by another
+//!   condition than the primary key drops every cached user of that table). Raw
+//!   SQL is not seen: call [`UserCache::forget`] after it.
+//! - **In other processes** (the same app on several machines, a management
+//!   script): a change applies within the time to live, one second by default.
+//!   Choose [`UserCache::disabled`] to read the user on every request, as Django
+//!   does.
+//!
+//! Each cache is its own value: two apps, or two tests, in one process never
+//! see each other's users.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use aksara::Executor;
+use aksara::changes::{Change, ChangeListener, listen_for_changes};
+use uuid::Uuid;
+
+use super::AuthUser;
+
+/// At most this many users per cache; a full cache drops its expired entries,
+/// then all of them.
+const CAPACITY: usize = 10_000;
+
+/// The users an authenticator loaded, reused for a short time (one second by
+/// default). Clones share the entries. See the [module documentation](self) for
+/// how writes keep it fresh.
+///
+/// ```
+/// use std::time::Duration;
+/// use aksara_auth::prelude::*;
+/// use aksara_auth::{User, UserCache};
+///
+/// let cache = UserCache::new(Duration::from_millis(500));
+/// let layer = AuthenticationLayer::<User>::new()
+///     .with(SessionAuthentication::new().user_cache(cache.clone()));
+/// // After changing a user with raw SQL:
+/// cache.forget(Uuid::nil());
+/// ```
+#[derive(Clone)]
+pub struct UserCache {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    ttl: Duration,
+    entries: Mutex<HashMap<Uuid, Entry>>,
+    /// The user tables this cache listens to for writes.
+    watched: Mutex<Vec<&'static str>>,
+}
+
+/// A loaded user and the digest the session checks against it.
+struct Entry {
+    loaded: Instant,
+    user: Arc<dyn Any + Send + Sync>,
+    session_auth_hash: String,
+}
+
+impl UserCache {
+    /// A cache that keeps each user for `ttl`; `Duration::ZERO` is
+    /// [`disabled`](Self::disabled).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let cache = aksara_auth::UserCache::new(Duration::from_secs(2));
+    /// assert_eq!(cache.ttl(), Duration::from_secs(2));
+    /// ```
+    #[must_use]
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                ttl,
+                entries: Mutex::default(),
+                watched: Mutex::default(),
+            }),
+        }
+    }
+
+    /// A cache that keeps nothing: the user is read on every request.
+    ///
+    /// ```
+    /// assert!(aksara_auth::UserCache::disabled().ttl().is_zero());
+    /// ```
+    #[must_use]
+    pub fn disabled() -> Self {
+        Self::new(Duration::ZERO)
+    }
+
+    /// How long a loaded user is reused.
+    ///
+    /// ```
+    /// assert_eq!(aksara_auth::UserCache::default().ttl(), std::time::Duration::from_secs(1));
+    /// ```
+    #[must_use]
+    pub fn ttl(&self) -> Duration {
+        self.shared.ttl
+    }
+
+    /// Drops user `id`, so the next request loads it from the database. Writes
+    /// through the ORM do this by themselves; call it after changing a user
+    /// another way (raw SQL, a bulk import).
+    ///
+    /// ```
+    /// let cache = aksara_auth::UserCache::default();
+    /// cache.forget(uuid::Uuid::nil());
+    /// assert!(cache.is_empty());
+    /// ```
+    pub fn forget(&self, id: Uuid) {
+        self.shared.entries().remove(&id);
+    }
+
+    /// Drops every user.
+    ///
+    /// ```
+    /// let cache = aksara_auth::UserCache::default();
+    /// cache.clear();
+    /// assert!(cache.is_empty());
+    /// ```
+    pub fn clear(&self) {
+        self.shared.entries().clear();
+    }
+
+    /// How many users the cache holds (expired ones included until they are
+    /// replaced or pruned).
+    ///
+    /// ```
+    /// assert_eq!(aksara_auth::UserCache::default().len(), 0);
+    /// ```
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.shared.entries().len()
+    }
+
+    /// Whether the cache holds no user.
+    ///
+    /// ```
+    /// assert!(aksara_auth::UserCache::disabled().is_empty());
+    /// ```
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// User `id` of model `U` with the digest `digest` computed from it: from the
+    /// cache when fresh and `use_cache`, else from the database (then cached).
+    pub(crate) async fn load<U: AuthUser>(
+        &self,
+        id: Uuid,
+        db: &(impl Executor + ?Sized),
+        use_cache: bool,
+        digest: fn(&U) -> String,
+    ) -> aksara::Result<Option<(Arc<U>, String)>> {
+        let caching = use_cache && !self.shared.ttl.is_zero();
+        if caching && let Some(hit) = self.fresh::<U>(id) {
+            return Ok(Some(hit));
+        }
+        let Some(user) = U::objects()
+            .filter(aksara::Column::<U, Uuid>::new(U::META.primary_key).eq(id))
+            .first(db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let user = Arc::new(user);
+        let session_auth_hash = digest(&user);
+        if caching {
+            self.watch(U::META.table);
+            self.insert(id, Arc::clone(&user), session_auth_hash.clone());
+        }
+        Ok(Some((user, session_auth_hash)))
+    }
+
+    fn fresh<U: AuthUser>(&self, id: Uuid) -> Option<(Arc<U>, String)> {
+        let entries = self.shared.entries();
+        let entry = entries
+            .get(&id)
+            .filter(|entry| entry.loaded.elapsed() < self.shared.ttl)?;
+        // An entry of another user model fails the downcast and counts as a miss.
+        let user = Arc::clone(&entry.user).downcast::<U>().ok()?;
+        Some((user, entry.session_auth_hash.clone()))
+    }
+
+    fn insert<U: AuthUser>(&self, id: Uuid, user: Arc<U>, session_auth_hash: String) {
+        let ttl = self.shared.ttl;
+        let mut entries = self.shared.entries();
+        if entries.len() >= CAPACITY {
+            entries.retain(|_, entry| entry.loaded.elapsed() < ttl);
+            if entries.len() >= CAPACITY {
+                entries.clear();
+            }
+        }
+        let entry = Entry {
+            loaded: Instant::now(),
+            user,
+            session_auth_hash,
+        };
+        entries.insert(id, entry);
+    }
+
+    /// Starts listening to the ORM's writes to `table`, once per table.
+    fn watch(&self, table: &'static str) {
+        let mut watched = self.shared.watched.lock().unwrap_or_else(PoisonError::into_inner);
+        if !watched.contains(&table) {
+            watched.push(table);
+            let shared: Arc<dyn ChangeListener> = self.shared.clone();
+            listen_for_changes(table, Arc::downgrade(&shared));
+        }
+    }
+}
+
+impl Shared {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Entry>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl ChangeListener for Shared {
+    fn changed(&self, _table: &str, change: Change<'_>) {
+        match change {
+            Change::Row(aksara::Value::Uuid(id)) => {
+                self.entries().remove(id);
+            }
+            _ => self.entries().clear(),
+        }
+    }
+}
+
+impl Default for UserCache {
+    /// One second.
+    fn default() -> Self {
+        Self::new(Duration::from_secs(1))
+    }
+}
+
+impl fmt::Debug for UserCache {
+    /// The time to live and the number of entries, never a user.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserCache")
+            .field("ttl", &self.shared.ttl)
+            .field("len", &self.len())
+            .finish()
+    }
+}
