@@ -17,12 +17,18 @@
 //! | `[session] cookie_name` | `AKSARA_SESSION_COOKIE_NAME` | cookie name | `aksara_session` |
 //! | `[session] secure` | `AKSARA_SESSION_SECURE` | bool | `true` |
 //! | `[session] same_site` | `AKSARA_SESSION_SAME_SITE` | `strict`, `lax`, `none` | `lax` |
-//! | `[session] max_age` | `AKSARA_SESSION_MAX_AGE` | duration | `14d` |
-//! | `[session] idle_timeout` | `AKSARA_SESSION_IDLE_TIMEOUT` | duration | `14d` |
-//! | `[session] absolute_lifetime` | `AKSARA_SESSION_ABSOLUTE_LIFETIME` | duration | `30d` |
+//! | `[session] profile` | `AKSARA_SESSION_PROFILE` | `standard`, `strict` | `standard` |
+//! | `[session] max_age` | `AKSARA_SESSION_MAX_AGE` | duration | `14d` (`strict`: `8h`) |
+//! | `[session] idle_timeout` | `AKSARA_SESSION_IDLE_TIMEOUT` | duration | `14d` (`strict`: `30m`) |
+//! | `[session] absolute_lifetime` | `AKSARA_SESSION_ABSOLUTE_LIFETIME` | duration | `30d` (`strict`: `8h`) |
 //! | `[session] domain` | `AKSARA_SESSION_DOMAIN` | host name | none (host-only cookie) |
 //! | `[session] path` | `AKSARA_SESSION_PATH` | path | `/` |
 //! | `[csrf] trusted_origins` | `AKSARA_CSRF_TRUSTED_ORIGINS` | list of `scheme://host[:port]` | empty |
+//! | `[server] header_read_timeout` | `AKSARA_SERVER_HEADER_READ_TIMEOUT` | duration | `10s` |
+//! | `[server] body_read_timeout` | `AKSARA_SERVER_BODY_READ_TIMEOUT` | duration | `30s` |
+//! | `[server] idle_timeout` | `AKSARA_SERVER_IDLE_TIMEOUT` | duration | `60s` |
+//! | `[server] max_connections` | `AKSARA_SERVER_MAX_CONNECTIONS` | integer ≥ 1 | `1024` |
+//! | `[server] shutdown_timeout` | `AKSARA_SERVER_SHUTDOWN_TIMEOUT` | duration | `30s` |
 //! | `[app] …` | `AKSARA_APP_…` | yours: see [`Settings::extra`] | |
 //!
 //! The variable for a key is `AKSARA_`, the section and the key in capitals joined
@@ -32,8 +38,11 @@
 //! numbers, commas between the items of a list; an empty variable leaves an
 //! optional setting unset. Other `AKSARA_*` variables are ignored.
 //!
-//! Durations are whole seconds (`3600`) or text such as `"30m"`, `"12h"`, `"7d"`
-//! or `"1h 30m"` ([`parse_duration`]).
+//! Durations are whole seconds (`3600`) or text such as `"500ms"`, `"30m"`,
+//! `"12h"`, `"7d"` or `"1h 30m"` ([`parse_duration`]).
+//!
+//! The session lifetimes and the `[server]` limits are trade-offs explained on
+//! [`SessionSettings`] and [`ServerSettings`].
 //!
 //! A malformed value, an unknown key in the file or a missing key of your own
 //! settings is a [`SettingsError`] naming the key, where its value came from (file
@@ -69,16 +78,19 @@
 mod de;
 mod duration;
 mod secret;
+mod server;
+mod session;
 mod source;
 
 pub use duration::{InvalidDuration, deserialize_duration, parse_duration};
 pub use secret::SecretKey;
+pub use server::ServerSettings;
+pub use session::{SessionProfile, SessionSettings};
 pub use source::SettingSource;
 
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
@@ -140,61 +152,11 @@ pub struct Settings {
     pub session: SessionSettings,
     /// Cross-site request checks (`[csrf]`, `AKSARA_CSRF_*`).
     pub csrf: CsrfSettings,
+    /// Timeouts and the connection limit of [`Aksara::serve`](crate::Aksara::serve)
+    /// (`[server]`, `AKSARA_SERVER_*`).
+    pub server: ServerSettings,
     /// The application's own keys (`[app]`, `AKSARA_APP_*`), read by [`Settings::extra`].
     extra: Node,
-}
-
-/// The session cookie and how long a session lives (`[session]` in TOML,
-/// `AKSARA_SESSION_*` in the environment). The cookie is always `HttpOnly`.
-///
-/// ```
-/// use std::time::Duration;
-/// let session = aksara::settings::SessionSettings::default();
-/// assert_eq!(session.cookie_name, "aksara_session");
-/// assert!(session.secure);
-/// assert_eq!(session.same_site, aksara::settings::SameSite::Lax);
-/// assert_eq!(session.idle_timeout, Duration::from_secs(14 * 86_400));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-#[non_exhaustive]
-pub struct SessionSettings {
-    /// The cookie's name (default `aksara_session`).
-    pub cookie_name: String,
-    /// Send the cookie over HTTPS only (default `true`; browsers accept it on
-    /// `http://localhost` too).
-    pub secure: bool,
-    /// The cookie's `SameSite` attribute (default [`SameSite::Lax`]).
-    pub same_site: SameSite,
-    /// The cookie's `Max-Age` (default 14 days).
-    #[serde(deserialize_with = "deserialize_duration")]
-    pub max_age: Duration,
-    /// A session unused for this long ends (default 14 days).
-    #[serde(deserialize_with = "deserialize_duration")]
-    pub idle_timeout: Duration,
-    /// A session ends this long after login, however active (default 30 days).
-    #[serde(deserialize_with = "deserialize_duration")]
-    pub absolute_lifetime: Duration,
-    /// The cookie's `Domain` (default none: only the host that set it).
-    pub domain: Option<String>,
-    /// The cookie's `Path` (default `/`).
-    pub path: String,
-}
-
-impl Default for SessionSettings {
-    fn default() -> Self {
-        const DAY: u64 = 86_400;
-        Self {
-            cookie_name: "aksara_session".into(),
-            secure: true,
-            same_site: SameSite::Lax,
-            max_age: Duration::from_secs(14 * DAY),
-            idle_timeout: Duration::from_secs(14 * DAY),
-            absolute_lifetime: Duration::from_secs(30 * DAY),
-            domain: None,
-            path: "/".into(),
-        }
-    }
 }
 
 /// Cross-site request forgery checks (`[csrf]` in TOML, `AKSARA_CSRF_*` in the
@@ -354,6 +316,8 @@ struct RawSettings {
     session: SessionSettings,
     #[serde(default)]
     csrf: CsrfSettings,
+    #[serde(default)]
+    server: ServerSettings,
     /// Read by [`Settings::extra`]; only its presence is checked here.
     #[serde(default, rename = "app")]
     _app: Option<IgnoredAny>,
@@ -376,6 +340,7 @@ impl Default for Settings {
             bind: DEFAULT_BIND.into(),
             session: SessionSettings::default(),
             csrf: CsrfSettings::default(),
+            server: ServerSettings::default(),
             extra: Node::empty_table(SettingSource::Default),
         }
     }
@@ -559,7 +524,12 @@ impl Settings {
         }
         check_bind(&raw.bind).map_err(|message| invalid(&["bind"], message))?;
         let mut session = raw.session;
+        session.apply_profile(|key| tree.get(&["session", key]).is_some());
         check_session(&session).map_err(|(key, message)| invalid(&["session", key], message))?;
+        let server = raw.server;
+        server
+            .check()
+            .map_err(|(key, message)| invalid(&["server", key], message))?;
         session.domain = session.domain.map(|domain| domain.to_ascii_lowercase());
         let mut csrf = raw.csrf;
         for (index, origin) in csrf.trusted_origins.iter_mut().enumerate() {
@@ -596,6 +566,7 @@ impl Settings {
             bind: raw.bind,
             session,
             csrf,
+            server,
             extra,
         })
     }
@@ -611,6 +582,7 @@ impl fmt::Debug for Settings {
             .field("bind", &self.bind)
             .field("session", &self.session)
             .field("csrf", &self.csrf)
+            .field("server", &self.server)
             .field("extra_keys", &self.extra.keys())
             .finish()
     }
@@ -655,6 +627,7 @@ fn env_key_path(var: &str) -> Option<Vec<String>> {
     let sections = [
         ("session", de::field_names::<SessionSettings>()),
         ("csrf", de::field_names::<CsrfSettings>()),
+        ("server", de::field_names::<ServerSettings>()),
     ];
     for (section, fields) in sections {
         if let Some(key) = name

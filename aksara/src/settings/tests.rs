@@ -28,6 +28,8 @@ fn defaults_apply_when_nothing_is_set() {
     assert_eq!(settings.bind, "127.0.0.1:8000");
     assert_eq!(settings.session, SessionSettings::default());
     assert_eq!(settings.csrf, CsrfSettings::default());
+    assert_eq!(settings.server, ServerSettings::default());
+    assert_eq!(settings.session.profile, SessionProfile::Standard);
     assert_eq!(settings.session.max_age, days(14));
     assert_eq!(settings.session.absolute_lifetime, days(30));
 }
@@ -129,6 +131,14 @@ fn every_section_field_has_an_environment_variable() {
         env_key_path("AKSARA_CSRF_TRUSTED_ORIGINS"),
         Some(vec!["csrf".to_owned(), "trusted_origins".to_owned()])
     );
+    for field in de::field_names::<ServerSettings>() {
+        let var = format!("AKSARA_SERVER_{}", field.to_ascii_uppercase());
+        assert_eq!(
+            env_key_path(&var),
+            Some(vec!["server".to_owned(), (*field).to_owned()]),
+            "{var}"
+        );
+    }
     for top in ["secret_key", "debug", "database_url", "bind"] {
         let var = format!("AKSARA_{}", top.to_ascii_uppercase());
         assert_eq!(env_key_path(&var), Some(vec![top.to_owned()]), "{var}");
@@ -520,4 +530,158 @@ fn origins_are_normalised() {
     ] {
         assert!(normalize_origin(bad).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn server_limits_read_from_the_file_and_the_environment() {
+    let defaults = ServerSettings::default();
+    assert_eq!(defaults.header_read_timeout, Duration::from_secs(10));
+    assert_eq!(defaults.body_read_timeout, Duration::from_secs(30));
+    assert_eq!(defaults.idle_timeout, Duration::from_secs(60));
+    assert_eq!(defaults.max_connections, 1024);
+    assert_eq!(defaults.shutdown_timeout, Duration::from_secs(30));
+
+    let file = format!(
+        r#"
+secret_key = "{KEY}"
+
+[server]
+header_read_timeout = "2s"
+body_read_timeout = 45
+idle_timeout = "500ms"
+max_connections = 64
+shutdown_timeout = "1m"
+"#
+    );
+    let server = load(Some(&file), &[]).unwrap().server;
+    assert_eq!(server.header_read_timeout, Duration::from_secs(2));
+    assert_eq!(server.body_read_timeout, Duration::from_secs(45));
+    assert_eq!(server.idle_timeout, Duration::from_millis(500));
+    assert_eq!(server.max_connections, 64);
+    assert_eq!(server.shutdown_timeout, Duration::from_secs(60));
+
+    let server = load(
+        Some(&file),
+        &[
+            ("AKSARA_SERVER_HEADER_READ_TIMEOUT", "3"),
+            ("AKSARA_SERVER_BODY_READ_TIMEOUT", "1m 30s"),
+            ("AKSARA_SERVER_IDLE_TIMEOUT", "5s"),
+            ("AKSARA_SERVER_MAX_CONNECTIONS", "4096"),
+            ("AKSARA_SERVER_SHUTDOWN_TIMEOUT", "0"),
+        ],
+    )
+    .unwrap()
+    .server;
+    assert_eq!(server.header_read_timeout, Duration::from_secs(3));
+    assert_eq!(server.body_read_timeout, Duration::from_secs(90));
+    assert_eq!(server.idle_timeout, Duration::from_secs(5));
+    assert_eq!(server.max_connections, 4096);
+    assert_eq!(server.shutdown_timeout, Duration::ZERO);
+}
+
+#[test]
+fn server_limits_that_would_disable_a_guard_are_refused() {
+    let message = error(
+        Some(
+            "[server]
+header_read_timeout = 0
+",
+        ),
+        &[("AKSARA_SECRET_KEY", KEY)],
+    );
+    assert_eq!(
+        message,
+        "invalid setting `server.header_read_timeout` (aksara.toml, line 2, column 23): expected \
+         a duration greater than zero"
+    );
+    let message = error(
+        None,
+        &[
+            ("AKSARA_SECRET_KEY", KEY),
+            ("AKSARA_SERVER_MAX_CONNECTIONS", "0"),
+        ],
+    );
+    assert_eq!(
+        message,
+        "invalid setting `server.max_connections` (environment variable \
+         AKSARA_SERVER_MAX_CONNECTIONS): expected at least 1 connection"
+    );
+    let message = error(
+        None,
+        &[
+            ("AKSARA_SECRET_KEY", KEY),
+            ("AKSARA_SERVER_MAX_CONNECTIONS", "lots"),
+        ],
+    );
+    assert!(
+        message.starts_with(
+            "invalid setting `server.max_connections` (environment variable \
+             AKSARA_SERVER_MAX_CONNECTIONS): expected a non-negative integer"
+        ),
+        "{message}"
+    );
+    let message = error(
+        Some(
+            "[server]
+read_timeout = \"5s\"\n",
+        ),
+        &[("AKSARA_SECRET_KEY", KEY)],
+    );
+    assert!(
+        message.contains("unknown field `read_timeout`, expected one of `header_read_timeout`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_strict_session_profile_sets_every_lifetime_unless_given() {
+    let strict = load(
+        Some("[session]\nprofile = \"strict\"\n"),
+        &[("AKSARA_SECRET_KEY", KEY)],
+    )
+    .unwrap()
+    .session;
+    assert_eq!(strict, SessionSettings::strict());
+    assert_eq!(strict.profile, SessionProfile::Strict);
+    assert_eq!(strict.idle_timeout, Duration::from_secs(30 * 60));
+    assert_eq!(strict.absolute_lifetime, Duration::from_secs(8 * 3600));
+    assert_eq!(strict.max_age, Duration::from_secs(8 * 3600));
+    assert_eq!(strict.cookie_name, SessionSettings::default().cookie_name);
+
+    // Explicit lifetimes win, from the file or the environment, whichever sets the profile.
+    let session = load(
+        Some("[session]\nidle_timeout = \"5m\"\n"),
+        &[
+            ("AKSARA_SECRET_KEY", KEY),
+            ("AKSARA_SESSION_PROFILE", "Strict"),
+            ("AKSARA_SESSION_MAX_AGE", "1h"),
+        ],
+    )
+    .unwrap()
+    .session;
+    assert_eq!(session.profile, SessionProfile::Strict);
+    assert_eq!(session.idle_timeout, Duration::from_secs(300));
+    assert_eq!(session.max_age, Duration::from_secs(3600));
+    assert_eq!(session.absolute_lifetime, Duration::from_secs(8 * 3600));
+
+    let standard = load(
+        Some("[session]\nprofile = \"standard\"\n"),
+        &[("AKSARA_SECRET_KEY", KEY)],
+    )
+    .unwrap()
+    .session;
+    assert_eq!(standard, SessionSettings::default());
+
+    let message = error(
+        None,
+        &[
+            ("AKSARA_SECRET_KEY", KEY),
+            ("AKSARA_SESSION_PROFILE", "paranoid"),
+        ],
+    );
+    assert_eq!(
+        message,
+        "invalid setting `session.profile` (environment variable AKSARA_SESSION_PROFILE): \
+         expected \"standard\" or \"strict\", got \"paranoid\""
+    );
 }
