@@ -933,7 +933,9 @@ fn the_built_in_user_in_an_app_with_its_own_model_fails_when_the_app_is_built() 
     let built = std::panic::catch_unwind(|| {
         axum::Router::<()>::new()
             .route("/", axum::routing::get(|| async { "hi" }))
-            .layer(AuthenticationLayer::<aksara_auth::User>::new().with(SessionAuthentication::new()))
+            .layer(
+                AuthenticationLayer::<aksara_auth::User>::new().with(SessionAuthentication::new()),
+            )
     });
     let payload = built.expect_err("building the router must fail");
     let message = payload

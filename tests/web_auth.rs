@@ -6,10 +6,10 @@
 //! Sessions in memory and in the database on every configured backend.
 
 use aksara::ApiError;
-use aksara_auth::{User, UserCache};
 use aksara_auth::authentication::{Authentication, Authenticator, Outcome, csrf_token};
 use aksara_auth::prelude::*;
 use aksara_auth::session::{DbSessionStore, SessionStore};
+use aksara_auth::{User, UserCache};
 use aksara_tests::databases;
 use axum::body::Body;
 use axum::routing::{get, post};
@@ -609,7 +609,10 @@ async fn an_edit_through_the_orm_is_seen_by_the_next_request() {
             client.login("jane@example.com", PASSWORD).await.status,
             StatusCode::NO_CONTENT
         );
-        assert_eq!(client.send("GET", "/profile", None).await.body, "jane@example.com");
+        assert_eq!(
+            client.send("GET", "/profile", None).await.body,
+            "jane@example.com"
+        );
         // Saving the user drops it from the user cache: no second of staleness.
         jane.email = "jane.doe@example.com".into();
         jane.save(&db).await.unwrap();
@@ -666,10 +669,17 @@ async fn a_change_the_orm_does_not_see_applies_within_the_cache_ttl_or_at_forget
             .into_router();
         let mut client = Client::new(&app);
         client.login("jane@example.com", PASSWORD).await;
-        assert_eq!(client.send("GET", "/profile", None).await.status, StatusCode::OK);
+        assert_eq!(
+            client.send("GET", "/profile", None).await.status,
+            StatusCode::OK
+        );
         let deactivate = format!(
             "UPDATE auth_users SET is_active = {} WHERE email = 'jane@example.com'",
-            if test_db.label.contains("postgres") { "false" } else { "0" }
+            if test_db.label.contains("postgres") {
+                "false"
+            } else {
+                "0"
+            }
         );
         db.execute_raw(&deactivate).await.unwrap();
         // Within the time to live the cached user is served…
@@ -688,7 +698,9 @@ async fn a_change_the_orm_does_not_see_applies_within_the_cache_ttl_or_at_forget
             test_db.label
         );
         // or, for a change nobody reported, until the time to live has passed.
-        let reactivate = deactivate.replace("= false", "= true").replace("= 0", "= 1");
+        let reactivate = deactivate
+            .replace("= false", "= true")
+            .replace("= 0", "= 1");
         db.execute_raw(&reactivate).await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(350)).await;
         assert_eq!(
@@ -726,8 +738,14 @@ async fn two_apps_in_one_process_do_not_share_cached_users() {
     on_first.login("jane@example.com", PASSWORD).await;
     on_second.login("twin@example.com", PASSWORD).await;
     for _ in 0..2 {
-        assert_eq!(on_first.send("GET", "/profile", None).await.body, "jane@example.com");
-        assert_eq!(on_second.send("GET", "/profile", None).await.body, "twin@example.com");
+        assert_eq!(
+            on_first.send("GET", "/profile", None).await.body,
+            "jane@example.com"
+        );
+        assert_eq!(
+            on_second.send("GET", "/profile", None).await.body,
+            "twin@example.com"
+        );
     }
 }
 
@@ -1169,5 +1187,93 @@ async fn every_4xx_of_the_framework_and_its_extractors_has_the_one_json_shape() 
         forged.json()["error"]["code"].is_string(),
         "{}",
         forged.body
+    );
+}
+
+/// A shared buffer that a `tracing` subscriber writes its lines into.
+#[derive(Clone, Default)]
+struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// An API-key authenticator that forgets `.by_header()`, as a newcomer's did.
+#[derive(Clone)]
+struct ForgetfulApiKey;
+
+impl Authenticator<User> for ForgetfulApiKey {
+    fn name(&self) -> &'static str {
+        "api_key"
+    }
+
+    async fn authenticate(&self, parts: &http::request::Parts, db: &Db) -> Outcome<User> {
+        if !parts.headers.contains_key("x-api-key") {
+            return Outcome::NoCredential;
+        }
+        match User::objects().first(db).await {
+            Ok(Some(user)) => Outcome::Authenticated(Authentication::new(user, "api_key")),
+            Ok(None) => Outcome::invalid("no user"),
+            Err(error) => Outcome::from(error),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_header_authenticator_without_by_header_gets_403_and_one_warning_naming_the_fix() {
+    let logs = CapturedLogs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let db = Db::connect("sqlite::memory:").await.unwrap();
+    db.migrate().await.unwrap();
+    create_user(&db, "jane@example.com").await;
+    let app = Aksara::new(db)
+        .layer(memory_sessions())
+        .layer(AuthenticationLayer::<User>::new().with(ForgetfulApiKey))
+        .route("/remember", post(remember))
+        .into_router();
+    for _ in 0..2 {
+        let mut client = Client::new(&app);
+        client.headers = vec![("x-api-key", "k".to_owned())];
+        let reply = client.send("POST", "/remember", None).await;
+        // The safe default stays: such a credential is treated like a cookie.
+        assert_eq!(reply.status, StatusCode::FORBIDDEN);
+        assert_eq!(reply.json()["error"]["code"], "csrf_failed");
+    }
+    let text = logs.text();
+    assert_eq!(text.matches("failed the CSRF check").count(), 1, "{text}");
+    assert!(
+        text.contains("api_key") && text.contains(".by_header()"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_short_session_key_panics_with_what_to_do() {
+    let panic = std::panic::catch_unwind(|| {
+        let _ = SessionLayer::new(MemoryStore::new()).secret_key("fifteen bytes!!");
+    })
+    .unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(message.contains("15 bytes"), "{message}");
+    assert!(
+        message.contains("AKSARA_SECRET_KEY") && message.contains("try_secret_key"),
+        "{message}"
     );
 }

@@ -40,7 +40,8 @@ fn main() {
         let db = Db::connect("sqlite::memory:").await.unwrap();
         let which = std::env::var("AKSARA_PROFILE").unwrap_or_else(|_| "anonymous".into());
         let sessions = || SessionLayer::new(MemoryStore::new()).secret_key([7; 64]);
-        let authentication = || AuthenticationLayer::<User>::new().with(SessionAuthentication::new());
+        let authentication =
+            || AuthenticationLayer::<User>::new().with(SessionAuthentication::new());
         let anonymous_app = |db: Db| {
             Aksara::new(db)
                 .layer(sessions())

@@ -4,8 +4,8 @@
 use aksara::Executor;
 use chrono::Utc;
 
-use crate::password::{PasswordError, PasswordHasher};
-use crate::user::{AuthUser, normalize_email, upgrade_of};
+use crate::password::{Checked, PasswordError, PasswordHasher};
+use crate::user::{AuthUser, normalize_email};
 
 /// What stopped a credential check from reaching a verdict. A wrong password is
 /// not an error: [`authenticate`] returns `Ok(None)` for it.
@@ -99,13 +99,20 @@ pub async fn authenticate<U: AuthUser>(
         tracing::info!(target: "aksara_auth::login", outcome = "unknown_login", "authentication failed");
         return Ok(None);
     };
-    let (valid, upgrade) = upgrade_of(hasher.verify(password, user.password_hash()).await?);
-    if !valid || !user.is_active() {
-        let outcome = if valid { "inactive" } else { "wrong_password" };
+    let checked = hasher.check_async(password, user.password_hash()).await?;
+    if checked == Checked::Invalid || !user.is_active() {
+        let outcome = if checked == Checked::Invalid {
+            "wrong_password"
+        } else {
+            "inactive"
+        };
         tracing::info!(target: "aksara_auth::login", user_id = %user.id(), outcome, "authentication failed");
         return Ok(None);
     }
-    if let Some(new_hash) = upgrade {
+    if checked == Checked::Outdated {
+        // Only now, for an active user: rehashing for an inactive one would
+        // tell by its timing that the password was right.
+        let new_hash = hasher.hash(password).await?;
         U::objects()
             .filter(primary_key::<U>().eq(user.id()))
             .update(db, U::PASSWORD_FIELD.set(new_hash.clone()))

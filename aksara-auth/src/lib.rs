@@ -52,8 +52,8 @@ pub use login::{SessionAuthentication, get_user, login, logout, update_session_a
 pub use password::{PasswordHash, PasswordHasher, check_password, hash_password};
 pub use session::{DbSessionStore, MemoryStore, Session, SessionLayer, SessionStore};
 pub use user::{
-    AuthUser, USER_SLOT, UserCache, ensure_user_model, install_password_validators, normalize_email,
-    user_model, validate_password,
+    AuthUser, USER_SLOT, UserCache, ensure_user_model, install_password_validators,
+    normalize_email, user_model, validate_password,
 };
 
 /// `#[auth_user]`: turns a struct into the application's user model. See the README.

@@ -52,6 +52,8 @@ pub struct AuthenticationLayer<U> {
     authenticators: Vec<Arc<dyn DynAuthenticator<U>>>,
     db: Option<Db>,
     trusted_origins: Vec<String>,
+    /// Shared by every service the layer makes (one per route on a router).
+    csrf_warned: Arc<std::sync::Mutex<Vec<&'static str>>>,
 }
 
 impl<U> Clone for AuthenticationLayer<U> {
@@ -60,6 +62,7 @@ impl<U> Clone for AuthenticationLayer<U> {
             authenticators: self.authenticators.clone(),
             db: self.db.clone(),
             trusted_origins: self.trusted_origins.clone(),
+            csrf_warned: Arc::clone(&self.csrf_warned),
         }
     }
 }
@@ -94,6 +97,7 @@ impl<U: AuthUser> AuthenticationLayer<U> {
             authenticators: Vec::new(),
             db: None,
             trusted_origins: Vec::new(),
+            csrf_warned: Arc::default(),
         }
     }
 
@@ -175,6 +179,7 @@ impl<U: AuthUser, S> Layer<S> for AuthenticationLayer<U> {
                 db: self.db.clone(),
                 challenges: challenges.into(),
                 trusted_origins: self.trusted_origins.clone(),
+                csrf_warned: Arc::clone(&self.csrf_warned),
             }),
             user: PhantomData,
         }
@@ -186,6 +191,8 @@ struct Shared<U> {
     db: Option<Db>,
     challenges: Arc<[&'static str]>,
     trusted_origins: Vec<String>,
+    /// Backends already warned about failing CSRF without `by_header()`.
+    csrf_warned: Arc<std::sync::Mutex<Vec<&'static str>>>,
 }
 
 /// The service [`AuthenticationLayer`] wraps around the routes.
@@ -346,6 +353,33 @@ where
 }
 
 impl<U: AuthUser> Shared<U> {
+    /// A backend other than sessions that did not mark its credential as a
+    /// header got a CSRF 403: most likely an API-key or token authenticator
+    /// that forgot `by_header()`. The 403 stays (the safe default: a credential
+    /// the browser attaches by itself needs the check); the log says why, once
+    /// per backend.
+    fn warn_header_backend_without_by_header(&self, backend: &'static str) {
+        if backend == "session" {
+            return;
+        }
+        let mut warned = self
+            .csrf_warned
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if warned.contains(&backend) {
+            return;
+        }
+        warned.push(backend);
+        tracing::warn!(
+            target: "aksara_auth::authentication",
+            backend,
+            "a request authenticated by `{backend}` failed the CSRF check (403 csrf_failed): \
+             its `Authentication` is not marked `.by_header()`, so it is treated like a cookie. \
+             If `{backend}` reads a header the browser does not send by itself (an API key, \
+             a bearer token), return `Authentication::new(user, \"{backend}\").by_header()`"
+        );
+    }
+
     /// Whether any authenticator may find its credential in the request.
     fn may_have_credential(&self, parts: &axum::http::request::Parts) -> bool {
         self.authenticators
@@ -387,9 +421,12 @@ impl<U: AuthUser> Shared<U> {
                     Outcome::Authenticated(auth) => {
                         if !auth.is_by_header() {
                             // A cookie the browser attached: make sure this site asked.
-                            super::csrf::check(parts, &self.trusted_origins)
-                                .await
-                                .map_err(IntoResponse::into_response)?;
+                            if let Err(refused) =
+                                super::csrf::check(parts, &self.trusted_origins).await
+                            {
+                                self.warn_header_backend_without_by_header(auth.backend());
+                                return Err(refused.into_response());
+                            }
                         }
                         status = AuthStatus::of(auth, Arc::clone(&self.challenges));
                         break;

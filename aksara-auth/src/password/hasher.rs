@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::ops::RangeInclusive;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use argon2::{Algorithm, Argon2, Block, Version};
@@ -133,6 +134,16 @@ pub struct PasswordHasher {
     argon2: argon2::Params,
     /// Hash of [`DUMMY_PASSWORD`] at `params`, made on first use.
     dummy: Arc<OnceLock<PasswordHash>>,
+    /// Key derivations run by this hasher and its clones.
+    computations: Arc<AtomicU64>,
+}
+
+/// What a check found, before any rehash (which the caller decides on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Checked {
+    Valid,
+    Outdated,
+    Invalid,
 }
 
 impl fmt::Debug for PasswordHasher {
@@ -182,7 +193,32 @@ impl PasswordHasher {
             params,
             argon2,
             dummy: Arc::new(OnceLock::new()),
+            computations: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// How many key derivations (argon2 or PBKDF2 runs) this hasher and its
+    /// clones have computed: hashes, verifications and dummy verifications. For
+    /// metrics, and for tests that check each login path costs the same work.
+    ///
+    /// ```
+    /// use aksara_auth::password::{Argon2Params, PasswordHasher};
+    ///
+    /// # fn main() -> Result<(), aksara_auth::password::PasswordError> {
+    /// let hasher = PasswordHasher::new(Argon2Params { memory_kib: 64, iterations: 1, parallelism: 1 })?;
+    /// let stored = hasher.hash_blocking("correct horse");
+    /// let _ = hasher.verify_blocking("wrong", &stored);
+    /// assert_eq!(hasher.computations(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn computations(&self) -> u64 {
+        self.computations.load(Ordering::Relaxed)
+    }
+
+    fn count_computation(&self) {
+        self.computations.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The parameters new hashes are made with.
@@ -275,6 +311,8 @@ impl PasswordHasher {
             panic!("the operating system's random number generator failed: {error}")
         });
         let mut out = [0_u8; HASH_LEN];
+        self.count_computation();
+        let started = std::time::Instant::now();
         argon2_into(
             Algorithm::Argon2id,
             Version::V0x13,
@@ -285,6 +323,7 @@ impl PasswordHasher {
             self.argon2.block_count(),
         )
         .unwrap_or_else(|reason| panic!("argon2id hashing failed: {reason}"));
+        warn_once_if_unoptimised(started.elapsed(), &self.params);
         PasswordHash(format!(
             "$argon2id$v=19$m={},t={},p={}${}${}",
             self.params.memory_kib,
@@ -326,21 +365,52 @@ impl PasswordHasher {
     /// );
     /// ```
     pub fn verify_blocking(&self, raw: &str, stored: &PasswordHash) -> Verification {
-        if !stored.is_usable() {
-            return Verification::Invalid;
-        }
-        match self.check(raw.as_bytes(), stored.as_encoded()) {
-            Ok(Outcome::Mismatch) => Verification::Invalid,
-            Ok(Outcome::Match { outdated: false }) => Verification::Valid,
-            Ok(Outcome::Match { outdated: true }) => {
+        match self.check_blocking(raw, stored) {
+            Checked::Valid => Verification::Valid,
+            Checked::Outdated => {
                 tracing::debug!("password hash outdated; rehashed at the current parameters");
                 Verification::ValidOutdated(self.hash_blocking(raw))
             }
+            Checked::Invalid => Verification::Invalid,
+        }
+    }
+
+    /// Whether `raw` matches `stored`, at the cost of at least one derivation at
+    /// the current parameters whatever the stored hash is: an unusable or
+    /// malformed hash is checked against the dummy hash instead, and a hash at
+    /// cheaper argon2 parameters is followed by a dummy check (as Django's
+    /// `harden_runtime`), so none of them answers faster than a wrong password.
+    pub(crate) fn check_blocking(&self, raw: &str, stored: &PasswordHash) -> Checked {
+        if !stored.is_usable() {
+            self.verify_dummy_blocking(raw);
+            return Checked::Invalid;
+        }
+        match self.check(raw.as_bytes(), stored.as_encoded()) {
+            Ok(found) => {
+                if found.cheaper {
+                    self.verify_dummy_blocking(raw);
+                }
+                match found.outcome {
+                    Outcome::Mismatch => Checked::Invalid,
+                    Outcome::Match { outdated: false } => Checked::Valid,
+                    Outcome::Match { outdated: true } => Checked::Outdated,
+                }
+            }
             Err(reason) => {
                 tracing::warn!(reason, "stored password hash refused");
-                Verification::Invalid
+                self.verify_dummy_blocking(raw);
+                Checked::Invalid
             }
         }
+    }
+
+    /// Checks `raw` against the dummy hash (made on first use) and discards the
+    /// answer.
+    fn verify_dummy_blocking(&self, raw: &str) {
+        let dummy = self
+            .dummy
+            .get_or_init(|| self.hash_blocking(DUMMY_PASSWORD));
+        let _ = self.check(raw.as_bytes(), dummy.as_encoded());
     }
 
     /// Hashes a password on the hashing threads (one per CPU, below normal
@@ -433,30 +503,44 @@ impl PasswordHasher {
     pub async fn verify_dummy(&self, raw: &str) -> Result<(), PasswordError> {
         let hasher = self.clone();
         let raw = raw.to_owned();
-        super::pool::run(move || {
-            let dummy = hasher
-                .dummy
-                .get_or_init(|| hasher.hash_blocking(DUMMY_PASSWORD));
-            let _ = hasher.verify_blocking(&raw, dummy);
-        })
-        .await
+        super::pool::run(move || hasher.verify_dummy_blocking(&raw)).await
+    }
+
+    /// [`check_blocking`](Self::check_blocking) on the hashing threads: the
+    /// verdict without the rehash, which `authenticate` makes only for an active
+    /// user, so an inactive one costs the same whether the password was right.
+    pub(crate) async fn check_async(
+        &self,
+        raw: &str,
+        stored: &PasswordHash,
+    ) -> Result<Checked, PasswordError> {
+        let hasher = self.clone();
+        let raw = raw.to_owned();
+        let stored = stored.clone();
+        super::pool::run(move || hasher.check_blocking(&raw, &stored)).await
     }
 
     /// Verifies `raw` against an encoded hash of any supported format.
-    fn check(&self, raw: &[u8], encoded: &str) -> Result<Outcome, Rejection> {
+    fn check(&self, raw: &[u8], encoded: &str) -> Result<Found, Rejection> {
         let (phc, django) = if encoded.starts_with('$') {
             (encoded, false)
         } else {
             match django::parse(encoded)? {
                 DjangoHash::Argon2(phc) => (phc, true),
                 DjangoHash::Pbkdf2Sha256(stored) => {
-                    return Ok(Outcome::new(stored.verify(raw), true));
+                    self.count_computation();
+                    let outcome = Outcome::new(stored.verify(raw), true);
+                    return Ok(Found {
+                        outcome,
+                        cheaper: false,
+                    });
                 }
             }
         };
         let stored = StoredArgon2::parse(phc)?;
         let mut out = [0_u8; MAX_STORED_HASH_LEN];
         let out = &mut out[..stored.hash.len()];
+        self.count_computation();
         argon2_into(
             stored.algorithm,
             stored.version,
@@ -467,7 +551,13 @@ impl PasswordHasher {
             self.argon2.block_count(),
         )?;
         let matched = bool::from(out.ct_eq(&stored.hash));
-        Ok(Outcome::new(matched, django || !self.is_current(&stored)))
+        let work = |m: u32, t: u32| u64::from(m) * u64::from(t);
+        let cheaper = work(stored.params.m_cost(), stored.params.t_cost())
+            < work(self.params.memory_kib, self.params.iterations);
+        Ok(Found {
+            outcome: Outcome::new(matched, django || !self.is_current(&stored)),
+            cheaper,
+        })
     }
 
     /// Whether a stored argon2 hash is what this hasher would write now.
@@ -478,6 +568,13 @@ impl PasswordHasher {
             && stored.params.t_cost() == self.params.iterations
             && stored.params.p_cost() == self.params.parallelism
     }
+}
+
+/// A check's outcome, and whether the stored hash cost less work than one at
+/// the current parameters.
+struct Found {
+    outcome: Outcome,
+    cheaper: bool,
 }
 
 /// The result of a successful check of a stored hash.
@@ -602,6 +699,56 @@ fn decode_b64(field: &str, len: RangeInclusive<usize>) -> Result<Vec<u8>, Reject
         return Err("salt or hash of unsupported length");
     }
     Ok(buf[..n].to_vec())
+}
+
+/// Microseconds per KiB and pass that an optimised argon2 build needs on a
+/// slow server core (measured ~0.55 µs on this project's 2-core machine).
+const OPTIMISED_MICROS_PER_KIB_PASS: f64 = 1.0;
+/// How many times slower than that counts as an unoptimised build: debug builds
+/// of argon2 run 15–20 times slower (420 ms against 19–25 ms per hash).
+const UNOPTIMISED_FACTOR: f64 = 6.0;
+
+/// The lines that make a debug build compile the hashing crates optimised.
+pub(crate) const OPTIMISE_HASHING_TOML: &str = "[profile.dev.package.argon2]
+opt-level = 3
+
+[profile.dev.package.blake2]
+opt-level = 3
+
+[profile.dev.package.sha2]
+opt-level = 3
+
+[profile.dev.package.pbkdf2]
+opt-level = 3";
+
+/// Logs one warning per process when the first hash of a debug build took far
+/// longer than an optimised argon2 would: the application's `Cargo.toml` lacks
+/// the profile lines that this workspace has, and every login then waits ~0.5 s.
+fn warn_once_if_unoptimised(elapsed: std::time::Duration, params: &Argon2Params) {
+    static MEASURED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !cfg!(debug_assertions) || MEASURED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    if let Some(expected_ms) = unoptimised(elapsed, params) {
+        let took_ms = elapsed.as_secs_f64() * 1000.0;
+        tracing::warn!(
+            target: "aksara_auth::password",
+            took_ms = took_ms.round(),
+            "a password hash took {took_ms:.0} ms, where an optimised build takes about {:.0} ms: \
+             this debug build compiles argon2 without optimisation, so every login and \
+             registration waits that long. Add these lines to the Cargo.toml of your \
+             workspace root, then rebuild:\n\n{OPTIMISE_HASHING_TOML}\n",
+            expected_ms / 2.0
+        );
+    }
+}
+
+/// The time a hash at `params` would take at most when optimised, in ms, if
+/// `elapsed` is far above it.
+fn unoptimised(elapsed: std::time::Duration, params: &Argon2Params) -> Option<f64> {
+    let work = f64::from(params.memory_kib) * f64::from(params.iterations);
+    let expected_ms = work * OPTIMISED_MICROS_PER_KIB_PASS / 1000.0;
+    (elapsed.as_secs_f64() * 1000.0 > expected_ms * UNOPTIMISED_FACTOR).then_some(expected_ms)
 }
 
 thread_local! {
@@ -911,6 +1058,21 @@ mod tests {
         let second = PasswordHasher::install(PasswordHasher::default());
         assert!(matches!(second, Err(PasswordError::AlreadyInstalled)));
         assert_eq!(PasswordHasher::global().params(), &Argon2Params::default());
+    }
+
+    #[test]
+    fn an_unoptimised_first_hash_is_recognised_and_the_readme_gives_the_fix() {
+        use std::time::Duration;
+        let default = Argon2Params::default();
+        // Measured: 420 ms in a debug build without the profile lines, 19–25 ms with.
+        assert!(unoptimised(Duration::from_millis(420), &default).is_some());
+        assert!(unoptimised(Duration::from_millis(25), &default).is_none());
+        assert!(unoptimised(Duration::from_millis(90), &default).is_none());
+        let readme = include_str!("../../../README.md");
+        assert!(
+            readme.contains(OPTIMISE_HASHING_TOML),
+            "the README's getting-started Cargo.toml must hold the lines the warning names"
+        );
     }
 
     #[test]

@@ -57,6 +57,7 @@ mod hasher;
 mod pool;
 pub mod validators;
 
+pub(crate) use hasher::Checked;
 pub use hasher::{Argon2Params, PasswordHasher};
 pub use validators::{
     CommonPasswords, MinimumLength, NumericPassword, PasswordValidator, PasswordValidators,
@@ -277,6 +278,10 @@ pub enum PasswordError {
     /// after [`PasswordHasher::global`] had already fixed the default.
     #[error("a process-wide password hasher is already installed")]
     AlreadyInstalled,
+    /// Too many password checks are waiting (the hashing queue is full), or
+    /// this one waited past its deadline: the server is overloaded with logins.
+    #[error("password hashing is overloaded: {0}")]
+    Busy(&'static str),
 }
 
 impl From<PasswordError> for aksara::ApiError {
@@ -289,8 +294,24 @@ impl From<PasswordError> for aksara::ApiError {
     /// let api = aksara::ApiError::from(PasswordError::Join("worker gone".into()));
     /// assert_eq!(api.status(), 503);
     /// assert!(!api.message().contains("worker"));
+    ///
+    /// let busy = aksara::ApiError::from(PasswordError::Busy("queue full"));
+    /// assert_eq!(busy.status(), 503);
+    /// assert_eq!(busy.code(), "hashing_busy");
     /// ```
     fn from(error: PasswordError) -> Self {
+        if let PasswordError::Busy(reason) = error {
+            // A flood of logins, not a fault: answered at once so clients back off.
+            tracing::warn!(target: "aksara_auth::password", reason, "password check refused: hashing is overloaded");
+            return aksara::ApiError::service_unavailable(
+                "too many password checks are in progress; try again shortly",
+            )
+            .with_code("hashing_busy")
+            .with_header(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static("1"),
+            );
+        }
         tracing::error!(target: "aksara_auth::password", %error, "password hashing failed");
         match error {
             PasswordError::Join(_) => aksara::ApiError::service_unavailable(
@@ -301,9 +322,9 @@ impl From<PasswordError> for aksara::ApiError {
                 http::header::RETRY_AFTER,
                 http::HeaderValue::from_static("1"),
             ),
-            PasswordError::InvalidParams(_) | PasswordError::AlreadyInstalled => {
-                aksara::ApiError::internal()
-            }
+            PasswordError::InvalidParams(_)
+            | PasswordError::AlreadyInstalled
+            | PasswordError::Busy(_) => aksara::ApiError::internal(),
         }
     }
 }

@@ -16,31 +16,52 @@
 //! ([`std::thread::available_parallelism`]), so concurrency is bounded like a
 //! semaphore would bound it. Each thread keeps its argon2 memory between jobs
 //! (see `argon2_into`).
+//!
+//! The queue is bounded, because a hash is the most expensive thing a client
+//! can make the server do: [`QUEUE_PER_THREAD`] jobs per thread (about a second
+//! of work at the default parameters). A full queue refuses a new job at once
+//! ([`PasswordError::Busy`], a `503` with `Retry-After`) instead of making every
+//! later login wait. A job whose requester has gone (the client closed the
+//! connection, the request future was dropped) is skipped, and so is one that
+//! waited longer than [`DEADLINE`]: measured before this, a 10 s flood of
+//! abandoned logins kept both cores hashing for 152 s afterwards.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use super::PasswordError;
 
 /// The nice value of the hashing threads (0 is normal, 19 the lowest priority).
 pub(crate) const HASH_NICE: i32 = 10;
 
+/// Jobs that may wait per hashing thread before new ones are refused.
+pub(crate) const QUEUE_PER_THREAD: usize = 32;
+/// A job that waited this long is not run: its client has most likely given up.
+pub(crate) const DEADLINE: Duration = Duration::from_secs(5);
+
 type Job = Box<dyn FnOnce() + Send>;
 
 /// The queue into the hashing threads, or why they could not start.
-fn queue() -> Result<&'static Sender<Job>, PasswordError> {
-    static QUEUE: OnceLock<Result<Sender<Job>, String>> = OnceLock::new();
+fn queue() -> Result<&'static SyncSender<Job>, PasswordError> {
+    static QUEUE: OnceLock<Result<SyncSender<Job>, String>> = OnceLock::new();
     QUEUE
-        .get_or_init(start_threads)
+        .get_or_init(|| start_threads(threads() * QUEUE_PER_THREAD))
         .as_ref()
         .map_err(|reason| PasswordError::Join(reason.clone()))
 }
 
-fn start_threads() -> Result<Sender<Job>, String> {
-    let (sender, receiver) = channel::<Job>();
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// Starts one hashing thread per CPU behind a queue of `capacity` jobs; they
+/// stop when the returned sender is dropped.
+fn start_threads(capacity: usize) -> Result<SyncSender<Job>, String> {
+    let threads = threads();
+    let (sender, receiver) = sync_channel::<Job>(capacity);
     let receiver = Arc::new(Mutex::new(receiver));
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     for index in 0..threads {
         let receiver = Arc::clone(&receiver);
         std::thread::Builder::new()
@@ -87,19 +108,47 @@ fn lower_priority() {}
 
 /// Runs `work` on a hashing thread and waits for its result without blocking the
 /// async runtime. Works from any executor (the reply is a oneshot channel).
+///
+/// Dropping the returned future before the job started means the job never runs.
 pub(crate) async fn run<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, PasswordError> {
+    run_on(queue()?, work).await
+}
+
+async fn run_on<T: Send + 'static>(
+    queue: &SyncSender<Job>,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, PasswordError> {
     let (reply, result) = tokio::sync::oneshot::channel();
+    let queued = Instant::now();
     let job: Job = Box::new(move || {
-        let _ = reply.send(work());
+        if reply.is_closed() {
+            tracing::debug!(target: "aksara_auth::password", "hashing job skipped: its request has gone");
+            return;
+        }
+        if queued.elapsed() > DEADLINE {
+            let _ = reply.send(Err(PasswordError::Busy(
+                "the password check waited past its deadline",
+            )));
+            return;
+        }
+        let _ = reply.send(Ok(work()));
     });
-    queue()?
-        .send(job)
-        .map_err(|_| PasswordError::Join("the password hashing threads have stopped".into()))?;
+    match queue.try_send(job) {
+        Ok(()) => {}
+        Err(TrySendError::Full(_)) => {
+            return Err(PasswordError::Busy("the hashing queue is full"));
+        }
+        Err(TrySendError::Disconnected(_)) => {
+            return Err(PasswordError::Join(
+                "the password hashing threads have stopped".into(),
+            ));
+        }
+    }
     result
         .await
-        .map_err(|_| PasswordError::Join("password hashing panicked".into()))
+        .map_err(|_| PasswordError::Join("password hashing panicked".into()))?
 }
 
 #[cfg(test)]
@@ -117,12 +166,62 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_job_is_an_error_and_the_threads_keep_working() {
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        for _ in 0..=threads {
+        for _ in 0..=threads() {
             let failed = run(|| -> u8 { panic!("job failure on purpose") }).await;
             assert!(matches!(failed, Err(PasswordError::Join(_))));
         }
         assert_eq!(run(|| 1).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_and_abandoned_jobs_never_run() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // A pool of its own, so other tests' hashes neither fill nor see it.
+        let capacity = threads() * QUEUE_PER_THREAD;
+        let queue: &'static SyncSender<Job> = Box::leak(Box::new(start_threads(capacity).unwrap()));
+        // Occupy every thread until released.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let held = Arc::new(Mutex::new(held));
+        let busy: Vec<_> = (0..threads())
+            .map(|_| {
+                let held = Arc::clone(&held);
+                tokio::spawn(run_on(queue, move || {
+                    let _ = held.lock().unwrap().recv();
+                }))
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Fill the queue with jobs whose requesters give up at once.
+        let ran = Arc::new(AtomicUsize::new(0));
+        for _ in 0..capacity {
+            let ran = Arc::clone(&ran);
+            let abandoned = run_on(queue, move || {
+                ran.fetch_add(1, Ordering::SeqCst);
+            });
+            // Polled once (queued), then dropped: the client went away.
+            let _ = tokio::time::timeout(Duration::from_millis(1), abandoned).await;
+        }
+        let started = Instant::now();
+        let refused = run_on(queue, || ()).await;
+        assert!(
+            matches!(refused, Err(PasswordError::Busy(_))),
+            "{refused:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_millis(50),
+            "refused at once"
+        );
+        for _ in 0..threads() {
+            release.send(()).unwrap();
+        }
+        for task in busy {
+            task.await.unwrap().unwrap();
+        }
+        // The abandoned jobs were skipped; a real one runs promptly after them.
+        let started = Instant::now();
+        assert_eq!(run_on(queue, || 7).await.unwrap(), 7);
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert_eq!(ran.load(Ordering::SeqCst), 0, "abandoned jobs must not run");
     }
 
     #[cfg(target_os = "linux")]

@@ -432,7 +432,12 @@ impl SessionLayer {
     pub fn secret_key(self, secret: impl AsRef<[u8]>) -> Self {
         match self.try_secret_key(secret) {
             Ok(layer) => layer,
-            Err(err) => panic!("{err}"),
+            Err(err) => panic!(
+                "SessionLayer::secret_key: {err}. Keep the key out of the code: set \
+                 AKSARA_SECRET_KEY (or `secret_key` in aksara.toml) and pass \
+                 `settings.secret_key.as_bytes()`; call `try_secret_key` to handle \
+                 this as an error instead of a panic"
+            ),
         }
     }
 

@@ -213,7 +213,11 @@ impl UserCache {
 
     /// Starts listening to the ORM's writes to `table`, once per table.
     fn watch(&self, table: &'static str) {
-        let mut watched = self.shared.watched.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut watched = self
+            .shared
+            .watched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if !watched.contains(&table) {
             watched.push(table);
             let shared: Arc<dyn ChangeListener> = self.shared.clone();

@@ -24,7 +24,7 @@ use aksara::{Column, Model};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::password::{PasswordError, PasswordHash, PasswordHasher, Verification};
+use crate::password::{PasswordError, PasswordHash, PasswordHasher};
 
 /// The slot that the application's user model fills.
 pub const USER_SLOT: &str = "auth.user";
@@ -181,15 +181,6 @@ pub trait AuthUser: Model<PrimaryKey = Uuid> {
     /// `set_unusable_password`.
     fn set_unusable_password(&mut self) {
         self.set_password_hash(PasswordHash::unusable());
-    }
-}
-
-/// Checks a verification outcome and, for an outdated hash, the replacement to store.
-pub(crate) fn upgrade_of(verification: Verification) -> (bool, Option<PasswordHash>) {
-    match verification {
-        Verification::Valid => (true, None),
-        Verification::ValidOutdated(new_hash) => (true, Some(new_hash)),
-        Verification::Invalid => (false, None),
     }
 }
 

@@ -97,7 +97,10 @@ pub(crate) fn notify(table: &str, change: Change<'_>) {
         return;
     }
     let listeners = LISTENERS.read().unwrap_or_else(PoisonError::into_inner);
-    for (_, listener) in listeners.iter().filter(|(listening, _)| *listening == table) {
+    for (_, listener) in listeners
+        .iter()
+        .filter(|(listening, _)| *listening == table)
+    {
         if let Some(listener) = listener.upgrade() {
             listener.changed(table, change);
         }

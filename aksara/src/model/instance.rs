@@ -5,9 +5,9 @@ use std::future::Future;
 use chrono::Utc;
 
 use super::changes::{self, Change};
-use crate::field::FieldType as _;
 use super::{Model, validate};
 use crate::db::{Executor, Statement};
+use crate::field::FieldType as _;
 use crate::query::Column;
 use crate::query::sql::SqlWriter;
 use crate::{Result, ValidationErrors, Value};

@@ -1,0 +1,114 @@
+//! Every failed login costs the same: one key derivation at the current
+//! parameters, whatever the account's state or stored hash. Checked two ways
+//! that cannot pass by luck: the hasher's count of derivations per path, and
+//! the median time of interleaved attempts against the wrong-password path.
+//! Alone in its binary, so no other test's hashes reach the global hasher's count.
+
+use std::time::{Duration, Instant};
+
+use aksara_auth::User;
+use aksara_auth::password::{Argon2Params, PasswordHash, PasswordHasher};
+use aksara_auth::prelude::*;
+use aksara_tests::databases;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn user(db: &Db, email: &str, active: bool, hash: PasswordHash) {
+    let mut user = User::objects()
+        .create()
+        .email(email)
+        .password(PASSWORD)
+        .exec(db)
+        .await
+        .unwrap();
+    user.is_active = active;
+    user.set_password_hash(hash);
+    user.save(db).await.unwrap();
+}
+
+#[tokio::test]
+async fn each_failure_path_costs_one_current_hash() {
+    let hasher = PasswordHasher::global();
+    let cheap = PasswordHasher::new(Argon2Params {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    })
+    .unwrap();
+    for test_db in databases().await {
+        let db = &test_db.db;
+        db.migrate().await.unwrap();
+        let current = hasher.hash_blocking(PASSWORD);
+        user(db, "wrong@example.com", true, current.clone()).await;
+        user(db, "inactive@example.com", false, current.clone()).await;
+        // Right password on an inactive account whose hash is outdated: no rehash.
+        user(
+            db,
+            "inactive-legacy@example.com",
+            false,
+            cheap.hash_blocking(PASSWORD),
+        )
+        .await;
+        user(db, "unusable@example.com", true, PasswordHash::unusable()).await;
+        user(
+            db,
+            "malformed@example.com",
+            true,
+            PasswordHash::from_encoded("$argon2id$v=19$m=oops"),
+        )
+        .await;
+        user(
+            db,
+            "legacy@example.com",
+            true,
+            cheap.hash_blocking(PASSWORD),
+        )
+        .await;
+
+        // (login, password, derivations): one at the current parameters each;
+        // a cheaper legacy hash adds its own, tiny one.
+        let paths: [(&str, &str, u64); 7] = [
+            ("wrong@example.com", "wrong password", 1),
+            ("nobody@example.com", PASSWORD, 1),
+            ("inactive@example.com", PASSWORD, 1),
+            ("inactive-legacy@example.com", PASSWORD, 2),
+            ("unusable@example.com", PASSWORD, 1),
+            ("malformed@example.com", PASSWORD, 1),
+            ("legacy@example.com", "wrong password", 2),
+        ];
+        // Warm up (the dummy hash is made on first use).
+        let _ = authenticate::<User>(db, "nobody@example.com", PASSWORD)
+            .await
+            .unwrap();
+        let mut times: Vec<Vec<Duration>> = vec![Vec::new(); paths.len()];
+        for _ in 0..15 {
+            for (index, (login, password, derivations)) in paths.iter().enumerate() {
+                let before = hasher.computations();
+                let started = Instant::now();
+                let found = authenticate::<User>(db, login, password).await.unwrap();
+                times[index].push(started.elapsed());
+                assert!(found.is_none(), "{}: {login}", test_db.label);
+                assert_eq!(
+                    hasher.computations() - before,
+                    *derivations,
+                    "{}: {login} ran another number of derivations",
+                    test_db.label
+                );
+            }
+        }
+        let median = |samples: &mut Vec<Duration>| {
+            samples.sort();
+            samples[samples.len() / 2]
+        };
+        let baseline = median(&mut times[0]);
+        for (index, (login, ..)) in paths.iter().enumerate().skip(1) {
+            let path = median(&mut times[index]);
+            let ratio = path.as_secs_f64() / baseline.as_secs_f64();
+            assert!(
+                (0.9..=1.1).contains(&ratio),
+                "{}: {login} took {path:?}, the wrong-password path {baseline:?} ({ratio:.2}×)",
+                test_db.label
+            );
+        }
+    }
+}
