@@ -4,7 +4,7 @@
 use aksara::Executor;
 use chrono::Utc;
 
-use crate::password::{Checked, PasswordError, PasswordHasher};
+use crate::password::{Checked, MAX_PASSWORD_BYTES, PasswordError, PasswordHasher};
 use crate::user::{AuthUser, normalize_email};
 
 /// What stopped a credential check from reaching a verdict. A wrong password is
@@ -94,6 +94,13 @@ pub async fn authenticate<U: AuthUser>(
 ) -> Result<Option<U>, AuthError> {
     crate::ensure_user_model::<U>("authenticate")?;
     let hasher = PasswordHasher::global();
+    if password.len() > MAX_PASSWORD_BYTES {
+        // As costly as a wrong password, but the input never reaches the hashing
+        // threads or the database.
+        hasher.verify_dummy("").await?;
+        tracing::info!(target: "aksara_auth::login", outcome = "password_too_long", "authentication failed");
+        return Ok(None);
+    }
     let Some(mut user) = find_by_login::<U>(db, login).await? else {
         hasher.verify_dummy(password).await?;
         tracing::info!(target: "aksara_auth::login", outcome = "unknown_login", "authentication failed");

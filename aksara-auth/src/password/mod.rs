@@ -64,6 +64,17 @@ pub use validators::{
     UserAttributeSimilarity,
 };
 
+/// The longest password accepted, in bytes (as OWASP's 64-character minimum
+/// for the maximum, with room for passphrases). A login with a longer one is
+/// refused after one dummy hash, like a wrong password, without the input
+/// being copied to the hashing threads; [`validate_password`](crate::validate_password)
+/// rejects it as a new password.
+///
+/// ```
+/// assert_eq!(aksara_auth::password::MAX_PASSWORD_BYTES, 4096);
+/// ```
+pub const MAX_PASSWORD_BYTES: usize = 4096;
+
 /// Prefix Django gives an unusable password (`UNUSABLE_PASSWORD_PREFIX`).
 const UNUSABLE_PREFIX: char = '!';
 /// Random characters after the prefix (`UNUSABLE_PASSWORD_SUFFIX_LENGTH`).

@@ -240,6 +240,14 @@ pub fn validate_password<U: AuthUser>(
     candidate: &str,
     user: Option<&U>,
 ) -> Result<(), crate::password::InvalidPassword> {
+    if candidate.len() > crate::password::MAX_PASSWORD_BYTES {
+        // Checked before any validator: they compare the text with lists and
+        // attributes, which a megabyte-long input would make slow.
+        return Err(crate::password::InvalidPassword::new(vec![format!(
+            "This password is too long: it may have at most {} bytes.",
+            crate::password::MAX_PASSWORD_BYTES
+        )]));
+    }
     let attributes = user
         .map(AuthUser::similarity_attributes)
         .unwrap_or_default();
