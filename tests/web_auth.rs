@@ -1277,3 +1277,35 @@ fn a_short_session_key_panics_with_what_to_do() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn login_rotates_the_csrf_token_and_cookie_responses_are_not_cached() {
+    each_setup(async |label, db, app| {
+        create_user(&db, "jane@example.com").await;
+        let mut client = Client::new(&app);
+        let anonymous = client.send("GET", "/csrf-token", None).await;
+        assert_eq!(anonymous.status, StatusCode::OK, "{label}");
+        // The token request started a session: its response sets the cookie.
+        assert_eq!(
+            anonymous.headers[header::CACHE_CONTROL],
+            "no-store",
+            "{label}"
+        );
+        let before = anonymous.body;
+        let login = client.login("jane@example.com", PASSWORD).await;
+        assert_eq!(login.status, StatusCode::NO_CONTENT, "{label}");
+        assert_eq!(login.headers[header::CACHE_CONTROL], "no-store", "{label}");
+        let after = client.send("GET", "/csrf-token", None).await.body;
+        assert_ne!(
+            before, after,
+            "{label}: the token learnt before login still works"
+        );
+        // A response that sets no cookie keeps the handler's caching.
+        let item = client.send("GET", "/items/1?page=2", None).await;
+        assert!(item.headers.get(header::SET_COOKIE).is_none(), "{label}");
+        assert!(item.headers.get(header::CACHE_CONTROL).is_none(), "{label}");
+        let logout = client.send("POST", "/logout", None).await;
+        assert_eq!(logout.headers[header::CACHE_CONTROL], "no-store", "{label}");
+    })
+    .await;
+}

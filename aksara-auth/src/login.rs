@@ -84,6 +84,7 @@ pub async fn login<U: AuthUser>(
     } else {
         session.cycle_id().await;
     }
+    crate::authentication::csrf::rotate_token(session).await;
     session.insert(USER_ID_KEY, &user.id()).await?;
     session
         .insert(USER_HASH_KEY, &session_auth_hash(user))

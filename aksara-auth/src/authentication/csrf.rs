@@ -62,6 +62,14 @@ pub async fn csrf_token(session: &Session) -> Result<String, SessionError> {
     Ok(token)
 }
 
+/// Drops the session's CSRF token, so the next [`csrf_token`] makes a new one:
+/// [`login`](crate::login) calls it, as Django rotates the token at login, so a
+/// token learnt before the login (on a shared computer, from a page an attacker
+/// saw) is worthless after it.
+pub(crate) async fn rotate_token(session: &Session) {
+    let _ = session.remove(TOKEN_KEY).await;
+}
+
 /// Whether the method cannot change state (RFC 9110 safe methods).
 fn is_safe(method: &Method) -> bool {
     matches!(
@@ -122,9 +130,10 @@ fn is_own_origin(origin: &str, headers: &HeaderMap) -> bool {
     let Some(host) = header_str(headers, HOST.as_str()) else {
         return false;
     };
-    origin
-        .split_once("://")
-        .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+    // Only a web origin can be this site: `ftp://host:port` or `null` never is.
+    origin.split_once("://").is_some_and(|(scheme, authority)| {
+        matches!(scheme, "http" | "https") && authority.eq_ignore_ascii_case(host)
+    })
 }
 
 fn refused(reason: &'static str) -> ApiError {
@@ -218,6 +227,11 @@ mod tests {
         assert!(verdict(Method::PUT, &other).await.is_err());
         let null = [("origin", "null"), ("host", "app.example")];
         assert!(verdict(Method::PATCH, &null).await.is_err());
+        let not_web = [
+            ("origin", "ftp://app.example:8000"),
+            ("host", "app.example:8000"),
+        ];
+        assert!(verdict(Method::POST, &not_web).await.is_err());
         assert!(
             verdict(Method::PATCH, &[("origin", "https://trusted.example")])
                 .await

@@ -209,6 +209,9 @@ impl Config {
         };
         if let Some(value) = value {
             headers.append(header::SET_COOKIE, value);
+            // A shared cache must never keep a response that hands out (or
+            // clears) someone's session cookie, whatever the handler said.
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
         Ok(())
     }
