@@ -1309,3 +1309,40 @@ async fn login_rotates_the_csrf_token_and_cookie_responses_are_not_cached() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_login_posted_from_another_site_is_refused() {
+    each_setup(async |label, db, app| {
+        create_user(&db, "jane@example.com").await;
+        let cases: [&[(&'static str, &str)]; 3] = [
+            &[("sec-fetch-site", "cross-site")],
+            &[("sec-fetch-site", "same-site")],
+            &[("origin", "https://evil.example")],
+        ];
+        for headers in cases {
+            let mut attacker = Client::new(&app);
+            attacker.headers = headers.iter().map(|(n, v)| (*n, (*v).to_owned())).collect();
+            let reply = attacker.login("jane@example.com", PASSWORD).await;
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{label}: {headers:?}");
+            assert_eq!(reply.json()["error"]["code"], "csrf_failed", "{label}");
+            assert!(
+                reply.headers.get(header::SET_COOKIE).is_none(),
+                "{label}: no session made"
+            );
+        }
+        // This site's own page, a trusted origin, and a client without either
+        // header (curl, a mobile app) log in.
+        let allowed: [&[(&'static str, &str)]; 3] = [
+            &[("sec-fetch-site", "same-origin")],
+            &[("origin", "https://trusted.example")],
+            &[],
+        ];
+        for headers in allowed {
+            let mut client = Client::new(&app);
+            client.headers = headers.iter().map(|(n, v)| (*n, (*v).to_owned())).collect();
+            let reply = client.login("jane@example.com", PASSWORD).await;
+            assert_eq!(reply.status, StatusCode::NO_CONTENT, "{label}: {headers:?}");
+        }
+    })
+    .await;
+}

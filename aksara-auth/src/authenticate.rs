@@ -21,6 +21,10 @@ pub enum AuthError {
     /// The session could not store the login.
     #[error(transparent)]
     Session(crate::session::SessionError),
+    /// [`login`](crate::login) on an unsafe request from another site (its
+    /// `Sec-Fetch-Site` or `Origin` says so): a `403 csrf_failed`.
+    #[error("login refused: {0}")]
+    CrossSite(aksara::ApiError),
 }
 
 impl From<AuthError> for aksara::ApiError {
@@ -53,6 +57,7 @@ impl From<AuthError> for aksara::ApiError {
             AuthError::Database(error) => error.into(),
             AuthError::Password(error) => error.into(),
             AuthError::Session(error) => error.into(),
+            AuthError::CrossSite(refused) => refused,
         }
     }
 }

@@ -58,7 +58,10 @@ impl From<SessionError> for AuthError {
 /// Call it after [`authenticate`](crate::authenticate) succeeded.
 ///
 /// # Errors
-/// [`AuthError`] when `last_login` cannot be written.
+/// [`AuthError`] when `last_login` cannot be written, and
+/// [`AuthError::CrossSite`] (a `403 csrf_failed`) on an unsafe request that
+/// another site made (login CSRF), when the
+/// [`AuthenticationLayer`](crate::AuthenticationLayer) runs.
 ///
 /// ```
 /// use aksara_auth::prelude::*;
@@ -78,6 +81,7 @@ pub async fn login<U: AuthUser>(
     db: &(impl Executor + ?Sized),
     user: &mut U,
 ) -> Result<(), AuthError> {
+    crate::authentication::csrf::refuse_cross_site_login(session).map_err(AuthError::CrossSite)?;
     let previous: Option<Uuid> = session.get(USER_ID_KEY).await.ok().flatten();
     if previous.is_some_and(|id| id != user.id()) {
         session.flush().await;

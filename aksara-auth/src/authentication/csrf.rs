@@ -13,8 +13,10 @@
 //!
 //! Anything else gets 403 `csrf_failed`. Requests authenticated by a header
 //! (`Authorization: Bearer …`) are exempt: a cross-site page cannot make the
-//! browser add that header. Anonymous requests are not checked here, as in Django
-//! REST framework.
+//! browser add that header. Anonymous requests pass, as in Django REST
+//! framework, except that [`login`](crate::login) refuses to log a user in on an
+//! unsafe request whose `Sec-Fetch-Site` or `Origin` names another site (login
+//! CSRF).
 
 use aksara::ApiError;
 use axum::http::header::{HOST, ORIGIN};
@@ -78,11 +80,18 @@ fn is_safe(method: &Method) -> bool {
     )
 }
 
-/// Checks a session-authenticated request; the 403 to send when it fails.
-pub(crate) async fn check(parts: &Parts, trusted_origins: &[String]) -> Result<(), ApiError> {
-    if is_safe(&parts.method) {
-        return Ok(());
-    }
+/// What the `Sec-Fetch-Site` and `Origin` headers say about where an unsafe
+/// request comes from.
+enum Provenance {
+    /// This site, or a trusted origin.
+    ThisSite,
+    /// Another site; the reason, for the 403.
+    OtherSite(&'static str),
+    /// Neither header: an older browser or a non-browser client.
+    Unknown,
+}
+
+fn provenance(parts: &Parts, trusted_origins: &[String]) -> Provenance {
     let headers = &parts.headers;
     let origin = header_str(headers, ORIGIN.as_str());
     let trusted = origin.is_some_and(|origin| {
@@ -92,19 +101,30 @@ pub(crate) async fn check(parts: &Parts, trusted_origins: &[String]) -> Result<(
     });
     if let Some(site) = header_str(headers, "sec-fetch-site") {
         if matches!(site, "same-origin" | "none") || trusted {
-            return Ok(());
+            return Provenance::ThisSite;
         }
-        return Err(refused("the request comes from another site"));
+        return Provenance::OtherSite("the request comes from another site");
     }
-    if let Some(origin) = origin {
-        if trusted || is_own_origin(origin, headers) {
-            return Ok(());
+    match origin {
+        Some(origin) if trusted || is_own_origin(origin, headers) => Provenance::ThisSite,
+        Some(_) => {
+            Provenance::OtherSite("the request's Origin is not this site or a trusted origin")
         }
-        return Err(refused(
-            "the request's Origin is not this site or a trusted origin",
-        ));
+        None => Provenance::Unknown,
     }
-    let sent = header_str(headers, CSRF_HEADER).unwrap_or_default();
+}
+
+/// Checks a session-authenticated request; the 403 to send when it fails.
+pub(crate) async fn check(parts: &Parts, trusted_origins: &[String]) -> Result<(), ApiError> {
+    if is_safe(&parts.method) {
+        return Ok(());
+    }
+    match provenance(parts, trusted_origins) {
+        Provenance::ThisSite => return Ok(()),
+        Provenance::OtherSite(reason) => return Err(refused(reason)),
+        Provenance::Unknown => {}
+    }
+    let sent = header_str(&parts.headers, CSRF_HEADER).unwrap_or_default();
     let expected = match RequestAuth::session(&parts.extensions) {
         Some(session) => session.get::<String>(TOKEN_KEY).await.ok().flatten(),
         None => None,
@@ -119,6 +139,29 @@ pub(crate) async fn check(parts: &Parts, trusted_origins: &[String]) -> Result<(
             "send the session's CSRF token in the X-CSRF-Token header",
         )),
     }
+}
+
+/// For an anonymous request: notes on its session when it is an unsafe request
+/// from another site, so that [`login`](crate::login) refuses to log anyone in
+/// on it (login CSRF: a cross-site form would otherwise log the victim's browser
+/// into the attacker's account). A request with neither header passes, as a
+/// non-browser client's does.
+pub(crate) fn mark_cross_site_anonymous(parts: &Parts, trusted_origins: &[String]) {
+    if is_safe(&parts.method) {
+        return;
+    }
+    let Some(session) = RequestAuth::session(&parts.extensions) else {
+        return;
+    };
+    if let Provenance::OtherSite(reason) = provenance(parts, trusted_origins) {
+        session.lock().cross_site = Some(reason);
+    }
+}
+
+/// The 403 [`login`](crate::login) answers on a request marked cross-site.
+pub(crate) fn refuse_cross_site_login(session: &Session) -> Result<(), ApiError> {
+    let reason = session.lock().cross_site;
+    reason.map_or(Ok(()), |reason| Err(refused(reason)))
 }
 
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {

@@ -443,6 +443,9 @@ impl<U: AuthUser> Shared<U> {
                 }
             }
         }
+        if !status.is_authenticated() {
+            super::csrf::mark_cross_site_anonymous(parts, &self.trusted_origins);
+        }
         RequestAuth::slot(&mut parts.extensions).status = Some(status);
         Ok(())
     }

@@ -86,6 +86,9 @@ pub(crate) struct State {
     pub(crate) stale_cookie: bool,
     /// The handler looked at the session: the response varies with the cookie.
     pub(crate) accessed: bool,
+    /// An anonymous unsafe request from another site (set by the
+    /// authentication layer): `login` refuses it, with this reason.
+    pub(crate) cross_site: Option<&'static str>,
 }
 
 impl Session {
