@@ -348,3 +348,24 @@ async fn select_related_loads_in_one_query_and_fetch_loads_lazily() {
         assert_eq!(by_author, 3, "{l}: filter on a foreign key by instance");
     }
 }
+
+#[tokio::test]
+async fn cancelled_queries_never_lose_an_in_memory_database() {
+    // `sqlite::memory:` lives in its one connection: a request dropped in the
+    // middle of a query (a client that went away) must not cost the database.
+    let db = Db::connect("sqlite::memory:").await.unwrap();
+    db.migrate().await.unwrap();
+    db.execute_raw("CREATE TABLE kept (id INTEGER PRIMARY KEY)")
+        .await
+        .unwrap();
+    for round in 0..200_u64 {
+        let slow = db.execute_raw(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) \
+             SELECT count(*) FROM n",
+        );
+        let _ = tokio::time::timeout(std::time::Duration::from_micros(50 + round * 10), slow).await;
+    }
+    db.execute_raw("INSERT INTO kept (id) VALUES (1)")
+        .await
+        .expect("the in-memory database survived the cancelled queries");
+}

@@ -157,7 +157,8 @@ impl DbOptions {
 
 #[derive(Clone)]
 pub(crate) enum Pool {
-    Sqlite(sqlx::SqlitePool),
+    /// The pool, and for `sqlite::memory:` the connection keeping it alive.
+    Sqlite(sqlx::SqlitePool, Option<sqlx::SqlitePool>),
     Postgres(sqlx::PgPool),
     MySql(sqlx::MySqlPool),
 }
@@ -215,7 +216,10 @@ impl Db {
     pub async fn connect_with(url: &str, options: DbOptions) -> Result<Self> {
         let backend = Backend::from_url(url).ok_or_else(|| Error::UnsupportedUrl(redact(url)))?;
         let pool = match backend {
-            Backend::Sqlite => Pool::Sqlite(sqlite::connect(url, &options).await?),
+            Backend::Sqlite => {
+                let (pool, keeper) = sqlite::connect(url, &options).await?;
+                Pool::Sqlite(pool, keeper)
+            }
             Backend::Postgres => Pool::Postgres(postgres::connect(url, &options).await?),
             Backend::MySql => Pool::MySql(mysql::connect(url, &options).await?),
         };
@@ -234,7 +238,7 @@ impl Db {
     #[must_use]
     pub fn backend(&self) -> Backend {
         match self.pool {
-            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Sqlite(..) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
             Pool::MySql(_) => Backend::MySql,
         }
@@ -267,7 +271,12 @@ impl Db {
     /// ```
     pub async fn close(&self) {
         match &self.pool {
-            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Sqlite(pool, keeper) => {
+                pool.close().await;
+                if let Some(keeper) = keeper {
+                    keeper.close().await;
+                }
+            }
             Pool::Postgres(pool) => pool.close().await,
             Pool::MySql(pool) => pool.close().await,
         }
@@ -289,7 +298,7 @@ impl Db {
         let started = Instant::now();
         let sql_text = sqlx::AssertSqlSafe(sql.to_owned());
         let affected = match &self.pool {
-            Pool::Sqlite(pool) => sqlx::raw_sql(sql_text).execute(pool).await?.rows_affected(),
+            Pool::Sqlite(pool, _) => sqlx::raw_sql(sql_text).execute(pool).await?.rows_affected(),
             Pool::Postgres(pool) => sqlx::raw_sql(sql_text).execute(pool).await?.rows_affected(),
             Pool::MySql(pool) => sqlx::raw_sql(sql_text).execute(pool).await?.rows_affected(),
         };
@@ -418,7 +427,7 @@ pub trait Executor: sealed::Sealed + Send + Sync {
 macro_rules! dispatch {
     ($pool:expr, $method:ident, $statement:expr) => {
         match $pool {
-            Pool::Sqlite(pool) => sqlite::$method(pool, $statement).await,
+            Pool::Sqlite(pool, _) => sqlite::$method(pool, $statement).await,
             Pool::Postgres(pool) => postgres::$method(pool, $statement).await,
             Pool::MySql(pool) => mysql::$method(pool, $statement).await,
         }

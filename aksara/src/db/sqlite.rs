@@ -17,7 +17,11 @@ backend_io!(
     |done: &SqliteQueryResult| Some(done.last_insert_rowid())
 );
 
-pub(super) async fn connect(url: &str, options: &DbOptions) -> Result<SqlitePool> {
+/// The pool, and for an in-memory database the connection that keeps it alive.
+pub(super) async fn connect(
+    url: &str,
+    options: &DbOptions,
+) -> Result<(SqlitePool, Option<SqlitePool>)> {
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
     let connect = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
@@ -29,15 +33,32 @@ pub(super) async fn connect(url: &str, options: &DbOptions) -> Result<SqlitePool
         connect.journal_mode(SqliteJournalMode::Wal)
     };
     let mut pool = options.pool::<sqlx::Sqlite>();
+    let mut keeper = None;
     if in_memory {
-        // Every connection to `:memory:` is a separate database: keep exactly one, forever.
+        // sqlx opens `:memory:` as a named shared-cache database, which lives as
+        // long as one connection to it is open. The pool's connection is not
+        // enough: sqlx closes a connection whose query was cancelled (a request
+        // dropped mid-query), and the next one would open an empty database. So
+        // one more connection, which no query ever uses, holds it for the `Db`'s
+        // lifetime.
+        keeper = Some(
+            sqlx::pool::PoolOptions::<sqlx::Sqlite>::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(connect.clone())
+                .await?,
+        );
+        // One connection for the queries: shared-cache connections lock each
+        // other out table by table (SQLITE_LOCKED) instead of waiting.
         pool = pool
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None);
     }
-    Ok(pool.connect_with(connect).await?)
+    Ok((pool.connect_with(connect).await?, keeper))
 }
 
 /// Columns named by `UNIQUE constraint failed: posts.author_id, posts.slug`, or

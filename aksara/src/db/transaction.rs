@@ -49,7 +49,7 @@ fn finished() -> Error {
 impl Transaction {
     pub(super) async fn begin(pool: &Pool) -> Result<Self> {
         let (open, backend) = match pool {
-            Pool::Sqlite(pool) => (Open::Sqlite(pool.begin().await?), Backend::Sqlite),
+            Pool::Sqlite(pool, _) => (Open::Sqlite(pool.begin().await?), Backend::Sqlite),
             Pool::Postgres(pool) => (Open::Postgres(pool.begin().await?), Backend::Postgres),
             Pool::MySql(pool) => (Open::MySql(pool.begin().await?), Backend::MySql),
         };
