@@ -294,6 +294,7 @@ struct Server {
 impl Server {
     fn new(app: AppService, settings: &ServerSettings) -> Self {
         let limits = Limits::new(settings);
+        warn_if_above_file_limit(limits.connections);
         Self {
             app,
             permits: Arc::new(Semaphore::new(limits.connections as usize)),
@@ -390,6 +391,41 @@ impl Server {
         // Each connection drops its socket as soon as it sees `Closing`.
         let _ = tokio::time::timeout(Duration::from_secs(1), all_closed()).await;
     }
+}
+
+/// Descriptors kept for the listener, the database pool, logs and files.
+const SPARE_DESCRIPTORS: u64 = 64;
+
+/// Warns when the process may not open `max_connections` sockets: past its
+/// open-file limit, accepting fails instead of waiting in the queue. (Linux
+/// only: read from `/proc/self/limits`.)
+fn warn_if_above_file_limit(connections: u32) {
+    let Some(limit) = open_file_limit() else {
+        return;
+    };
+    if u64::from(connections) + SPARE_DESCRIPTORS > limit {
+        tracing::warn!(
+            target: "aksara::serve",
+            max_connections = connections,
+            open_file_limit = limit,
+            "max_connections is above what the open-file limit (ulimit -n) leaves for sockets: \
+             past it, new connections fail with \"too many open files\"; raise the limit or \
+             lower [server] max_connections"
+        );
+    }
+}
+
+/// The soft limit on open files, where `/proc` says it.
+fn open_file_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Errors of one incoming connection, not of the listener.
@@ -757,5 +793,27 @@ impl Drop for Finished {
         self.0.responses.fetch_add(1, Ordering::AcqRel);
         self.0.busy.store(false, Ordering::Release);
         self.0.reader.wake();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_open_file_limit_is_read_from_proc() {
+        assert!(open_file_limit().is_some_and(|limit| limit > 0));
+    }
+
+    #[test]
+    fn limits_fit_a_semaphore() {
+        let mut settings = ServerSettings::default();
+        assert_eq!(Limits::new(&settings).connections, 1024);
+        settings.max_connections = usize::MAX;
+        assert_eq!(
+            Limits::new(&settings).connections as usize,
+            Semaphore::MAX_PERMITS.min(u32::MAX as usize)
+        );
     }
 }
