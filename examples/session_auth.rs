@@ -89,6 +89,10 @@ async fn app() -> Result<(Aksara, Settings), Box<dyn std::error::Error>> {
     }
     let sessions =
         SessionLayer::from_settings(DbSessionStore::new(db.clone()), &settings)?.secure(false); // plain http on localhost
+    // Sessions nobody comes back to stay in the table until purged: every hour,
+    // first now, until the process exits.
+    let _purge = sessions.spawn_purge_task(aksara_auth::session::Duration::hours(1));
+    tracing::info!("purging expired sessions every hour");
     let router = Aksara::new(db)
         .layer(sessions)
         .layer(

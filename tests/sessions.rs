@@ -661,3 +661,38 @@ fn a_short_secret_key_is_a_clear_error() {
     let panic = std::panic::catch_unwind(|| SessionLayer::new(MemoryStore::new()).secret_key("x"));
     assert!(panic.is_err());
 }
+
+/// Issue 13.6: a load that found its session expired left it in the store until
+/// a purge (which nothing started). Now the load deletes it: of two expired
+/// sessions, the purge finds only the one nobody came back to.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_session_found_at_load_is_deleted() {
+    // One after another: the cached and the plain SQLite store share a table.
+    for backend in backends().await {
+        let l = &backend.label;
+        let short = app_with(layer(&backend.store).idle_timeout(Duration::seconds(1)));
+        let long = plain_app(&backend);
+        let returning = start(&short, "k", "v").await;
+        let _gone_away = start(&short, "k", "v").await;
+        let lasting = start(&long, "k", "v").await;
+        tokio::time::sleep(StdDuration::from_millis(1100)).await;
+        let reply = send(&short, "GET", "/get/k", Some(&returning)).await;
+        assert_eq!(reply.body, "<none>", "{l}: expired");
+        assert!(reply.expires_cookie(), "{l}: {reply:?}");
+        let purged = backend
+            .store
+            .purge_expired(aksara::chrono::Utc::now())
+            .await
+            .unwrap();
+        let expected = if l == "redis" { 0 } else { 1 }; // Redis expires keys itself
+        assert_eq!(
+            purged, expected,
+            "{l}: the load deleted the session it found expired"
+        );
+        assert_eq!(
+            read(&long, "k", &lasting).await,
+            "v",
+            "{l}: live sessions stay"
+        );
+    }
+}

@@ -118,9 +118,16 @@ impl Cache {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The cached record under `key`, unless it is older than the ttl or its
+    /// session has expired (the caller then loads from the store, which deletes an
+    /// expired session).
     fn get(&self, key: &SessionKey) -> Option<SessionRecord> {
-        let entries = self.lock();
+        let mut entries = self.lock();
         let entry = entries.get(key)?;
+        if entry.record.expires_at <= Utc::now() {
+            entries.remove(key);
+            return None;
+        }
         (entry.cached_at.elapsed() < self.ttl).then(|| entry.record.clone())
     }
 

@@ -57,8 +57,10 @@ pub(crate) struct StoredSession {
 /// MySQL/MariaDB. Concurrent writes to different keys of one session merge (see
 /// the module notes in the source: an optimistic version check, retried).
 ///
-/// Purge expired rows with [`SessionStore::purge_expired`] or
-/// [`SessionLayer::spawn_purge_task`](crate::session::SessionLayer::spawn_purge_task).
+/// A load that finds its session expired deletes the row (one `DELETE`, only
+/// then). Sessions nobody comes back to stay until purged: run
+/// [`SessionLayer::spawn_purge_task`](crate::session::SessionLayer::spawn_purge_task)
+/// at start-up, or call [`SessionStore::purge_expired`] from a job of your own.
 ///
 /// ```
 /// use aksara::Db;
@@ -94,6 +96,23 @@ impl DbSessionStore {
             .first(&self.db)
             .await
             .map_err(SessionStoreError::unavailable)
+    }
+
+    /// Deletes the expired session a load found: one `DELETE`, which spares a
+    /// session whose expiry another request moved past `now` meanwhile.
+    async fn delete_expired(
+        &self,
+        key: &SessionKey,
+        now: DateTime<Utc>,
+    ) -> Result<(), SessionStoreError> {
+        let deleted = StoredSession::objects()
+            .filter(StoredSession::SESSION_KEY.eq(key.as_str()))
+            .filter(StoredSession::EXPIRES_AT.lte(now))
+            .delete(&self.db)
+            .await
+            .map_err(SessionStoreError::unavailable)?;
+        tracing::debug!(target: "aksara_auth::session", deleted, "expired session found at load; deleted");
+        Ok(())
     }
 
     async fn save_update(
@@ -164,6 +183,11 @@ impl SessionStore for DbSessionStore {
             let Some(row) = self.row(key).await? else {
                 return Ok(None);
             };
+            let now = Utc::now();
+            if row.expires_at <= now {
+                self.delete_expired(key, now).await?;
+                return Ok(None);
+            }
             let Value::Object(data) = row.data else {
                 return Err(SessionStoreError::Corrupt(
                     "the data column does not hold a JSON object".into(),

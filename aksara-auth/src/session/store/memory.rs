@@ -42,7 +42,7 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// How many sessions it holds (expired ones included until purged).
+    /// How many sessions it holds (expired ones included until purged or loaded).
     ///
     /// ```
     /// assert_eq!(aksara_auth::session::MemoryStore::new().len(), 0);
@@ -70,7 +70,15 @@ impl MemoryStore {
 
 impl SessionStore for MemoryStore {
     fn load<'a>(&'a self, key: &'a SessionKey) -> StoreFuture<'a, Option<SessionRecord>> {
-        let found = self.lock().get(key).cloned();
+        let mut sessions = self.lock();
+        let found = match sessions.get(key) {
+            Some(record) if record.expires_at <= Utc::now() => {
+                sessions.remove(key);
+                None
+            }
+            found => found.cloned(),
+        };
+        drop(sessions);
         Box::pin(async move { Ok(found) })
     }
 

@@ -11,6 +11,14 @@
 //! write different keys both keep their writes. Each store does this its own way:
 //! a mutex for [`MemoryStore`], an optimistic compare-and-swap on a version column
 //! for [`DbSessionStore`], `HSET`/`HDEL` on a hash inside one script for Redis.
+//!
+//! ## Expired sessions
+//!
+//! A `load` that finds its session expired deletes it and answers `None`, so a
+//! returning visitor's stale session does not wait for the purge. Sessions nobody
+//! comes back to are deleted by [`SessionStore::purge_expired`] (start
+//! [`SessionLayer::spawn_purge_task`](super::SessionLayer::spawn_purge_task) once
+//! at start-up); Redis expires its keys itself.
 
 mod cache;
 mod db;
@@ -210,8 +218,10 @@ impl std::fmt::Debug for SessionUpdate {
 ///
 /// Every method reports a failure of the backing service as a
 /// [`SessionStoreError`], which the layer turns into a 503; a store must not panic.
-/// Keys are [`SessionKey`]s, never the cookie's id. The layer checks expiry itself,
-/// so `load` may return a record past its `expires_at`.
+/// Keys are [`SessionKey`]s, never the cookie's id. The stores of this crate
+/// delete a session they find past its `expires_at` at `load` and answer `None`;
+/// the layer checks expiry itself as well, so another store's `load` may return an
+/// expired record.
 ///
 /// Implementations return boxed futures, which keeps the trait usable as
 /// `dyn SessionStore`:

@@ -6,10 +6,13 @@
 //! expires, in milliseconds since the epoch, as `created:seen:expires` (one field
 //! rather than three: every request with a session reads the whole hash, and each
 //! field is two more strings to parse). The hash expires by itself
-//! (`PEXPIREAT`), so there is nothing to purge. A save runs as one Lua script: if
-//! the hash still exists, `HSET` the set keys, `HDEL` the removed ones and move
-//! the expiry; concurrent requests writing different keys therefore merge, and a
-//! session deleted meanwhile is not brought back by a late write.
+//! (`PEXPIREAT`), so there is nothing to purge; a load that still finds a hash
+//! past its expiry (this machine's clock ahead of Redis's) deletes it. A save runs
+//! as one Lua script: if the hash still exists, `HSET` the set keys, `HDEL` the
+//! removed ones (both in chunks of a few hundred arguments: Lua's `unpack` fails
+//! past about 8,000) and move the expiry; concurrent requests writing different
+//! keys therefore merge, and a session deleted meanwhile is not brought back by a
+//! late write.
 //!
 //! Loads, one per request with a session cookie, are pipelined: the loads that
 //! requests ask for while the runtime has other work ready go to Redis together,
@@ -31,20 +34,43 @@ use crate::session::error::SessionStoreError;
 const META: &str = "m";
 const DATA_PREFIX: &str = "d:";
 
+/// How many arguments one `HSET` or `HDEL` inside a script gets at most. Lua's
+/// `unpack` cannot return more than about 8,000 values ("too many results to
+/// unpack"), so a save that changes thousands of keys goes in chunks of this many
+/// (even, so a chunk of `HSET` arguments never splits a field from its value).
+const SCRIPT_CHUNK: usize = 400;
+
 /// KEYS[1] = the hash; ARGV = expiry (ms), n, then n field/value pairs, then the
-/// fields to delete.
+/// fields to delete. The sets and deletes go in chunks of [`SCRIPT_CHUNK`]
+/// arguments, still inside the one script, so the save stays atomic.
 static SAVE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    Script::new(&format!(
         r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local sets = tonumber(ARGV[2])
-if sets > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 3, 2 + 2 * sets)) end
-local first_removed = 3 + 2 * sets
-if #ARGV >= first_removed then redis.call('HDEL', KEYS[1], unpack(ARGV, first_removed, #ARGV)) end
+local chunk = {SCRIPT_CHUNK}
+local last_set = 2 + 2 * tonumber(ARGV[2])
+for first = 3, last_set, chunk do
+  redis.call('HSET', KEYS[1], unpack(ARGV, first, math.min(first + chunk - 1, last_set)))
+end
+for first = last_set + 1, #ARGV, chunk do
+  redis.call('HDEL', KEYS[1], unpack(ARGV, first, math.min(first + chunk - 1, #ARGV)))
+end
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return 1
-",
-    )
+"
+    ))
+});
+
+/// KEYS[1] = the hash; ARGV[1] = its `m` field as a load read it, past its expiry.
+/// Deletes the hash only if that field is unchanged: a save that moved the expiry
+/// meanwhile (another process, whose clock is behind) keeps its session.
+static DELETE_EXPIRED: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        r"
+if redis.call('HGET', KEYS[1], '{META}') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"
+    ))
 });
 
 /// KEYS[1] = the old hash, KEYS[2] = the new one.
@@ -86,6 +112,22 @@ return 1
 /// staleness between processes is acceptable (see [`CachedStore`]), a
 /// `CachedStore::new(store, Duration::seconds(1))` in front brings that to
 /// about 0.7.
+///
+/// ## Redis Cluster is not supported
+///
+/// Use one Redis primary (with replicas and Sentinel, or a managed service's
+/// failover, for availability). A Cluster would fail in two places:
+///
+/// - The store talks to one server through a single-node client, which does not
+///   follow a Cluster's `MOVED` redirections: the keys on the other shards would
+///   answer with errors (503s).
+/// - Cycling the session id at login renames the old hash to the new one in one
+///   script, so that no write or logout lands in between. A Cluster runs a script,
+///   like `RENAME`, only on keys of one hash slot, and the old and new keys are
+///   two independent random hashes. A hash tag (`{…}`) cannot help: the tagged
+///   part would have to be the same in both keys, so it could not be the session
+///   id. A copy then a delete outside a script would be two steps, between which
+///   a concurrent logout of the old session would be undone by the copy.
 ///
 /// [`CachedStore`]: super::CachedStore
 #[derive(Clone)]
@@ -220,6 +262,28 @@ impl RedisStore {
         })?
     }
 
+    /// Deletes the expired session a load found (`fields` as it read them), unless
+    /// a save moved its expiry meanwhile.
+    async fn delete_expired(
+        &self,
+        key: &SessionKey,
+        fields: &Fields,
+    ) -> Result<(), SessionStoreError> {
+        let meta = fields
+            .iter()
+            .find_map(|(field, value)| (field == META).then_some(value.as_str()))
+            .unwrap_or_default();
+        let mut invocation = DELETE_EXPIRED.key(self.hash(key));
+        invocation.arg(meta);
+        let mut connection = self.connection.clone();
+        let deleted: i64 = invocation
+            .invoke_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        tracing::debug!(target: "aksara_auth::session", deleted, "expired session found at load; deleted");
+        Ok(())
+    }
+
     /// Sends every waiting load as one pipeline and hands each its answer.
     async fn flush_loads(&self) {
         let batch = self.loads.take();
@@ -331,6 +395,12 @@ impl SessionStore for RedisStore {
                 return Ok(None);
             }
             let mut record = record_from_meta(&fields)?;
+            if record.expires_at <= Utc::now() {
+                // Redis expires the hash at the same time by its own clock; this
+                // one is ahead of it.
+                self.delete_expired(key, &fields).await?;
+                return Ok(None);
+            }
             let mut data = Map::new();
             for (field, text) in &fields {
                 if let Some(name) = field.strip_prefix(DATA_PREFIX) {
@@ -524,6 +594,94 @@ mod tests {
         for hash in [store.hash(&wrong_type), old_hash, not_text_hash] {
             command(&store, &[b"DEL", hash.as_bytes()]).await;
         }
+    }
+
+    async fn exists(store: &RedisStore, key: &SessionKey) -> bool {
+        let mut connection = store.connection.clone();
+        let found: i64 = redis::cmd("EXISTS")
+            .arg(store.hash(key))
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        found == 1
+    }
+
+    /// Issue 13.6: the save script `unpack`ed all its arguments at once, and a
+    /// request changing about 4,000 keys got "too many results to unpack" (a 503).
+    #[tokio::test]
+    async fn a_save_changing_ten_thousand_keys_lands_and_reads_back() {
+        let Some(store) = test_store("many_keys") else {
+            return;
+        };
+        let key = SessionId::generate().key().clone();
+        let now = Utc::now();
+        let expires = now + chrono::Duration::hours(1);
+        let mut record = SessionRecord::new(now, expires);
+        for i in 0..6_000 {
+            record.data.insert(format!("old{i}"), i.into());
+        }
+        store.create(&key, &record).await.unwrap();
+
+        let mut update = SessionUpdate::new(now, Utc::now(), expires);
+        for i in 0..10_000 {
+            update.changes.insert(
+                format!("new{i}"),
+                SessionChange::Set(format!("value {i}").into()),
+            );
+        }
+        for i in 0..5_999 {
+            update
+                .changes
+                .insert(format!("old{i}"), SessionChange::Removed);
+        }
+        assert!(store.save(&key, &update).await.unwrap());
+
+        let loaded = store.load(&key).await.unwrap().expect("the saved session");
+        assert_eq!(loaded.data.len(), 10_001);
+        assert_eq!(loaded.data["new0"], "value 0");
+        assert_eq!(loaded.data["new9999"], "value 9999");
+        assert_eq!(loaded.data["old5999"], 5_999);
+        assert_eq!(
+            loaded.expires_at.timestamp_millis(),
+            expires.timestamp_millis()
+        );
+        store.delete(&key).await.unwrap();
+    }
+
+    /// Redis deletes a hash at its expiry by its own clock; a load on a machine
+    /// whose clock is ahead still finds it, and deletes it.
+    #[tokio::test]
+    async fn an_expired_session_found_at_load_is_deleted() {
+        let Some(store) = test_store("expired") else {
+            return;
+        };
+        let now = Utc::now();
+        let past = now - chrono::Duration::seconds(5);
+        let expired_meta = meta(past, past, past);
+        let expired = SessionId::generate().key().clone();
+        let hash = store.hash(&expired);
+        command(
+            &store,
+            &[
+                b"HSET",
+                hash.as_bytes(),
+                b"m",
+                expired_meta.as_bytes(),
+                b"d:user",
+                b"1",
+            ],
+        )
+        .await;
+        assert!(exists(&store, &expired).await);
+        assert!(store.load(&expired).await.unwrap().is_none());
+        assert!(!exists(&store, &expired).await, "the expired hash is gone");
+
+        // A save that moved the expiry after the load read it keeps the session.
+        let saved = stored(&store, 2).await;
+        let stale_read = vec![(META.to_owned(), expired_meta)];
+        store.delete_expired(&saved, &stale_read).await.unwrap();
+        assert!(exists(&store, &saved).await);
+        store.delete(&saved).await.unwrap();
     }
 
     #[tokio::test]
