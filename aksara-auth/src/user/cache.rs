@@ -37,8 +37,15 @@ use super::AuthUser;
 const CAPACITY: usize = 10_000;
 
 /// The users an authenticator loaded, reused for a short time (one second by
-/// default). Clones share the entries. See the [module documentation](self) for
-/// how writes keep it fresh.
+/// default). Clones share the entries.
+///
+/// Every write to the user table through the ORM in this process (`save`,
+/// `delete`, a query set's `update`/`delete`, and so `login`) drops the written
+/// user at once (a write by another condition than the primary key drops every
+/// cached user of that table). Changes the ORM does not see — raw SQL, another
+/// process such as the same app on another machine — apply within the time to
+/// live; call [`forget`](Self::forget) after raw SQL. Each cache is its own
+/// value: two apps or two tests in one process never see each other's users.
 ///
 /// ```
 /// use std::time::Duration;
