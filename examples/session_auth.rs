@@ -100,7 +100,12 @@ async fn app() -> Result<(Aksara, Settings), Box<dyn std::error::Error>> {
                 .with(SessionAuthentication::new())
                 .trusted_origins(settings.csrf.trusted_origins.clone()),
         )
-        .route("/auth/login", post(login_view))
+        .route(
+            "/auth/login",
+            // A login body is a few hundred bytes; refusing megabytes keeps a flood
+            // of huge passwords from holding memory while logins wait to be hashed.
+            post(login_view).layer(aksara_auth::password::credentials_body_limit()),
+        )
         .route("/auth/logout", post(logout_view))
         .route("/profile", get(profile));
     Ok((router, settings))

@@ -6,7 +6,8 @@
 //! Sessions in memory and in the database on every configured backend.
 
 use aksara::ApiError;
-use aksara_auth::authentication::{Authentication, Authenticator, Outcome, csrf_token};
+use aksara_auth::authentication::{Authentication, Authenticator, Outcome};
+use aksara_auth::csrf::csrf_token;
 use aksara_auth::prelude::*;
 use aksara_auth::session::{DbSessionStore, SessionStore};
 use aksara_auth::{User, UserCache};
@@ -534,6 +535,33 @@ async fn redirect_guards_send_anonymous_visitors_to_login_with_a_safe_next() {
         );
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_redirect_guard_on_an_associated_function_redirects_to_its_exact_path() {
+    struct Accounts;
+    impl Accounts {
+        // Characters that need escaping in a char literal, and a query.
+        #[login_required(redirect = "/sign-in/'x'\\y?from=accounts")]
+        async fn settings(user: CurrentUser<User>) -> String {
+            user.email.clone()
+        }
+    }
+    for test_db in databases().await {
+        let app = Aksara::new(test_db.db.clone())
+            .layer(memory_sessions())
+            .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
+            .route("/settings", get(Accounts::settings))
+            .into_router();
+        let reply = Client::new(&app).send("GET", "/settings", None).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", test_db.label);
+        assert_eq!(
+            reply.headers[header::LOCATION],
+            "/sign-in/'x'\\y?from=accounts&next=%2Fsettings",
+            "{}",
+            test_db.label
+        );
+    }
 }
 
 #[tokio::test]

@@ -8,7 +8,8 @@ pub use chrono::{DateTime, Utc};
 pub use uuid::Uuid;
 
 pub use crate::guard::{
-    Guard, GuardPolicy, LoginRequired, Requirement, StaffRequired, SuperuserRequired,
+    Guard, GuardPolicy, LoginRequired, PathChar, PathEnd, Redirecting, Requirement, StaffRequired,
+    SuperuserRequired,
 };
 pub use crate::password::PasswordHash;
 pub use crate::user::{AuthUser, USER_SLOT, normalize_email};

@@ -11,6 +11,7 @@
 //! check a login view applies before following it, so neither side can be turned
 //! into an open redirect through `//evil.example` or `https://…`.
 
+use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use aksara::ApiError;
@@ -53,6 +54,73 @@ pub trait GuardPolicy: Send + Sync + 'static {
     const REQUIREMENT: Requirement;
     /// The login page anonymous visitors are sent to (`None`: answer 401).
     const REDIRECT: Option<&'static str> = None;
+
+    /// The login page, for policies that spell it at run time: the
+    /// `redirect = …` of the guard macros, whose path is carried in the type
+    /// ([`Redirecting`]) so that the expansion declares no item and works on an
+    /// associated function inside an `impl` block too.
+    #[doc(hidden)]
+    fn login_page() -> Option<Cow<'static, str>> {
+        Self::REDIRECT.map(Cow::Borrowed)
+    }
+}
+
+/// `policy` with anonymous visitors sent to the path that `Path` spells, one
+/// [`PathChar`] per character: what `#[login_required(redirect = "/login")]`
+/// expands to (`Redirecting<LoginRequired, PathChar<'/', PathChar<'l', …, PathEnd>>>`).
+///
+/// ```
+/// use aksara_auth::guard::{GuardPolicy, LoginRequired, PathChar, PathEnd, Redirecting};
+/// type ToLogin = Redirecting<LoginRequired, PathChar<'/', PathChar<'l', PathEnd>>>;
+/// assert_eq!(ToLogin::login_page().as_deref(), Some("/l"));
+/// ```
+pub struct Redirecting<Policy, Path>(PhantomData<fn() -> (Policy, Path)>);
+
+impl<Policy: GuardPolicy, Path: LoginPath> GuardPolicy for Redirecting<Policy, Path> {
+    const REQUIREMENT: Requirement = Policy::REQUIREMENT;
+
+    fn login_page() -> Option<Cow<'static, str>> {
+        let mut page = String::new();
+        Path::push_to(&mut page);
+        Some(Cow::Owned(page))
+    }
+}
+
+/// A path spelled in a type: [`PathChar`]s ending in [`PathEnd`].
+pub trait LoginPath: 'static {
+    /// Appends the characters to `out`.
+    fn push_to(out: &mut String);
+}
+
+/// One character of a [`LoginPath`], then the rest.
+///
+/// ```
+/// use aksara_auth::guard::{LoginPath, PathChar, PathEnd};
+/// let mut path = String::new();
+/// <PathChar<'/', PathChar<'a', PathEnd>>>::push_to(&mut path);
+/// assert_eq!(path, "/a");
+/// ```
+pub struct PathChar<const C: char, Rest>(PhantomData<fn() -> Rest>);
+
+impl<const C: char, Rest: LoginPath> LoginPath for PathChar<C, Rest> {
+    fn push_to(out: &mut String) {
+        out.push(C);
+        Rest::push_to(out);
+    }
+}
+
+/// The end of a [`LoginPath`].
+///
+/// ```
+/// use aksara_auth::guard::{LoginPath, PathEnd};
+/// let mut path = String::new();
+/// PathEnd::push_to(&mut path);
+/// assert!(path.is_empty());
+/// ```
+pub struct PathEnd;
+
+impl LoginPath for PathEnd {
+    fn push_to(_: &mut String) {}
 }
 
 /// The policy of `#[login_required]`.
@@ -114,8 +182,8 @@ impl<P: GuardPolicy, S: Send + Sync> FromRequestParts<S> for Guard<P> {
             .await
             .map_err(IntoResponse::into_response)?;
         if !status.is_authenticated() {
-            return Err(match P::REDIRECT {
-                Some(login) => redirect_to_login(login, parts),
+            return Err(match P::login_page() {
+                Some(login) => redirect_to_login(&login, parts),
                 None => status.login_required().into_response(),
             });
         }

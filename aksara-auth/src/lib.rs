@@ -34,10 +34,9 @@
 // `#[auth_user]` expansions name `::aksara_auth::…`; this makes that path work here too.
 extern crate self as aksara_auth;
 
-mod authenticate;
 pub mod authentication;
+pub mod csrf;
 pub mod guard;
-mod login;
 pub mod password;
 mod request;
 pub mod session;
@@ -46,11 +45,15 @@ mod user;
 #[doc(hidden)]
 pub mod __private;
 
-pub use authenticate::{AuthError, authenticate, record_login};
-pub use authentication::{AuthenticationLayer, Authenticator, CurrentUser, MaybeUser, RequestUser};
-pub use login::{SessionAuthentication, get_user, login, logout, update_session_auth_hash};
+pub use authentication::{
+    AuthError, AuthenticationLayer, Authenticator, CurrentUser, MaybeUser, RequestUser,
+    authenticate, record_login,
+};
 pub use password::{PasswordHash, PasswordHasher, check_password, hash_password};
-pub use session::{DbSessionStore, MemoryStore, Session, SessionLayer, SessionStore};
+pub use session::{
+    DbSessionStore, MemoryStore, Session, SessionAuthentication, SessionLayer, SessionStore,
+    get_user, login, logout, update_session_auth_hash,
+};
 pub use user::{
     AuthUser, USER_SLOT, UserCache, ensure_user_model, install_password_validators,
     normalize_email, user_model, validate_password,

@@ -60,7 +60,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .layer(sessions)
         .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
         .settings(settings)
-        .route("/auth/login", post(login_view))
+        .route(
+            "/auth/login",
+            post(login_view).layer(aksara_auth::password::credentials_body_limit()),
+        )
         .route("/auth/logout", post(logout_view))
         .route("/profile", get(profile))
         .serve(&bind)

@@ -35,11 +35,29 @@ pub async fn public_handler() -> &'static str {
     "ok"
 }
 
+/// Handlers grouped as associated functions: the guards, with or without
+/// `redirect`, expand to the same function inside an `impl` block.
+struct Accounts;
+
+impl Accounts {
+    #[login_required(redirect = "/accounts/login?x='\\")]
+    async fn settings(user: CurrentUser<User>) -> String {
+        user.email.clone()
+    }
+
+    #[staff_required]
+    async fn audit() -> &'static str {
+        "audit"
+    }
+}
+
 fn main() {
     let _plain: axum::Router = axum::Router::new()
         .route("/profile", get(profile))
         .route("/admin/{id}", get(admin))
         .route("/rename", post(rename))
         .route("/public", get(public_handler))
+        .route("/settings", get(Accounts::settings))
+        .route("/audit", get(Accounts::audit))
         .with_state(AppState { greeting: "hi" });
 }

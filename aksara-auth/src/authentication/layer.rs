@@ -116,7 +116,7 @@ impl<U: AuthUser> AuthenticationLayer<U> {
 
     /// Origins (`https://app.example.com`, scheme and host and any port) whose
     /// pages may send unsafe requests with the session cookie, besides this site
-    /// itself. See [`csrf`](super::csrf) for the whole check.
+    /// itself. See [`csrf`](crate::csrf) for the whole check.
     ///
     /// ```
     /// use aksara_auth::prelude::*;
@@ -422,7 +422,7 @@ impl<U: AuthUser> Shared<U> {
                         if !auth.is_by_header() {
                             // A cookie the browser attached: make sure this site asked.
                             if let Err(refused) =
-                                super::csrf::check(parts, &self.trusted_origins).await
+                                crate::csrf::check(parts, &self.trusted_origins).await
                             {
                                 self.warn_header_backend_without_by_header(auth.backend());
                                 return Err(refused.into_response());
@@ -444,7 +444,7 @@ impl<U: AuthUser> Shared<U> {
             }
         }
         if !status.is_authenticated() {
-            super::csrf::mark_cross_site_anonymous(parts, &self.trusted_origins);
+            crate::csrf::mark_cross_site_anonymous(parts, &self.trusted_origins);
         }
         RequestAuth::slot(&mut parts.extensions).status = Some(status);
         Ok(())

@@ -42,7 +42,7 @@
 //! let layer = AuthenticationLayer::<User>::new().with(InternalHeader);
 //! ```
 
-pub mod csrf;
+mod credentials;
 mod extract;
 mod layer;
 
@@ -57,7 +57,7 @@ use axum::http::request::Parts;
 
 use crate::AuthUser;
 
-pub use csrf::{CSRF_HEADER, csrf_token};
+pub use credentials::{AuthError, authenticate, record_login};
 pub use extract::{AuthStatus, CurrentUser, MaybeUser, RequestUser};
 pub use layer::{AuthenticationFuture, AuthenticationLayer, AuthenticationService};
 

@@ -75,6 +75,51 @@ pub use validators::{
 /// ```
 pub const MAX_PASSWORD_BYTES: usize = 4096;
 
+/// The largest request body a route that takes credentials needs, in bytes
+/// (32 KiB): a [`MAX_PASSWORD_BYTES`] password even when every byte is a JSON
+/// `\u00XX` escape, an email and a few other fields.
+///
+/// ```
+/// assert_eq!(aksara_auth::password::CREDENTIALS_BODY_LIMIT, 32 * 1024);
+/// ```
+pub const CREDENTIALS_BODY_LIMIT: usize = 32 * 1024;
+
+/// The body limit for routes that take a password (login, registration, password
+/// change): [`CREDENTIALS_BODY_LIMIT`] bytes instead of axum's 2 MB, so that
+/// many clients posting huge passwords at once hold kilobytes each, not
+/// megabytes, while their logins wait for the hashing threads. A larger body is
+/// refused before the handler runs with `413 payload_too_large`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+/// use axum::body::Body;
+/// use axum::http::{Request, StatusCode};
+/// use tower::ServiceExt;
+///
+/// async fn login_view(aksara::Json(body): aksara::Json<serde_json::Value>) -> StatusCode {
+///     StatusCode::NO_CONTENT
+/// }
+/// let db = aksara::Db::connect("sqlite::memory:").await?;
+/// let app = aksara::Aksara::new(db)
+///     .route(
+///         "/auth/login",
+///         axum::routing::post(login_view).layer(aksara_auth::password::credentials_body_limit()),
+///     )
+///     .into_service();
+/// let huge = format!(r#"{{"email":"a@example.com","password":"{}"}}"#, "x".repeat(100_000));
+/// let request = Request::post("/auth/login")
+///     .header("content-type", "application/json")
+///     .body(Body::from(huge))
+///     .unwrap();
+/// let response = app.oneshot(request).await.unwrap();
+/// assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+/// # Ok(()) }
+/// ```
+#[must_use]
+pub fn credentials_body_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(CREDENTIALS_BODY_LIMIT)
+}
+
 /// Prefix Django gives an unusable password (`UNUSABLE_PASSWORD_PREFIX`).
 const UNUSABLE_PREFIX: char = '!';
 /// Random characters after the prefix (`UNUSABLE_PASSWORD_SUFFIX_LENGTH`).

@@ -111,19 +111,26 @@
 //! The layer is small (the cookie, the handle, the layer and one file per store)
 //! and keeps the same shape: a signed opaque id, a typed handle, pluggable stores.
 
+mod authentication;
 mod cookie;
 mod error;
 mod handle;
 mod id;
 mod layer;
+mod lifecycle;
+mod login;
+mod service;
 mod store;
 
 pub use ::cookie::SameSite;
 pub use chrono::Duration;
 pub use error::{BoxError, SessionConfigError, SessionError, SessionRejection, SessionStoreError};
+pub use authentication::SessionAuthentication;
 pub use handle::Session;
 pub use id::SessionKey;
-pub use layer::{SessionFuture, SessionLayer, SessionService};
+pub use layer::SessionLayer;
+pub use service::{SessionFuture, SessionService};
+pub use login::{get_user, login, logout, update_session_auth_hash};
 #[cfg(feature = "redis")]
 pub use store::RedisStore;
 pub use store::{

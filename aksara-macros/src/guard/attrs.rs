@@ -11,6 +11,11 @@ use crate::diagnostics::{Ctxt, pretty_tokens, unknown_key_message};
 /// The keys a guard accepts.
 const KEYS: &[&str] = &["redirect"];
 
+/// The longest `redirect` path: the expansion spells it in a type, one nested
+/// type parameter per character, and the compiler's default recursion limit
+/// (128) bounds how deep a type it resolves.
+const MAX_REDIRECT_LEN: usize = 100;
+
 /// The parsed options.
 pub(crate) struct Options {
     /// Where to send anonymous visitors (with `?next=`), instead of a 401.
@@ -81,6 +86,10 @@ fn check_redirect(cx: &Ctxt, lit: &LitStr) {
         Some("contains whitespace or control characters")
     } else if value.contains('#') {
         Some("contains a fragment (`#…`)")
+    } else if !value.is_ascii() {
+        Some("contains characters outside ASCII (percent-encode them, as in `/connexion%C3%A9`)")
+    } else if value.len() > MAX_REDIRECT_LEN {
+        Some("is longer than 100 characters")
     } else {
         None
     };

@@ -1,8 +1,10 @@
 //! Tokens only: the handler with `_: Guard<Policy>` as its first parameter. With
-//! `redirect`, a policy type is declared next to the handler to carry the path.
+//! `redirect`, the path is spelled in the policy's type, one character per type
+//! parameter, so no item is declared beside the handler: the expansion is the
+//! same inside an `impl` block as at module level.
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
 use syn::ItemFn;
 
 use super::Requirement;
@@ -14,39 +16,25 @@ pub(crate) fn guarded(
     mut handler: ItemFn,
 ) -> TokenStream {
     let rt = quote!(::aksara_auth::__private);
-    let requirement_tokens = match requirement {
-        Requirement::Login => quote!(#rt::Requirement::Login),
-        Requirement::Staff => quote!(#rt::Requirement::Staff),
-        Requirement::Superuser => quote!(#rt::Requirement::Superuser),
+    let builtin = match requirement {
+        Requirement::Login => quote!(#rt::LoginRequired),
+        Requirement::Staff => quote!(#rt::StaffRequired),
+        Requirement::Superuser => quote!(#rt::SuperuserRequired),
     };
-    let (policy_item, policy) = match &options.redirect {
-        None => {
-            let builtin = match requirement {
-                Requirement::Login => quote!(#rt::LoginRequired),
-                Requirement::Staff => quote!(#rt::StaffRequired),
-                Requirement::Superuser => quote!(#rt::SuperuserRequired),
-            };
-            (TokenStream::new(), builtin)
-        }
+    let policy = match &options.redirect {
+        None => builtin,
         Some(redirect) => {
-            let name = format_ident!("__aksara_guard_{}", handler.sig.ident);
-            let vis = &handler.vis;
-            let item = quote! {
-                #[doc(hidden)]
-                #[allow(non_camel_case_types)]
-                #vis struct #name;
-                impl #rt::GuardPolicy for #name {
-                    const REQUIREMENT: #rt::Requirement = #requirement_tokens;
-                    const REDIRECT: ::core::option::Option<&'static str> = ::core::option::Option::Some(#redirect);
-                }
-            };
-            (item, quote!(#name))
+            let path = redirect.value().chars().rev().fold(
+                quote!(#rt::PathEnd),
+                |rest, c| {
+                    let c = Literal::character(c);
+                    quote!(#rt::PathChar<#c, #rest>)
+                },
+            );
+            quote!(#rt::Redirecting<#builtin, #path>)
         }
     };
     let guard: syn::FnArg = syn::parse_quote!(_: #rt::Guard<#policy>);
     handler.sig.inputs.insert(0, guard);
-    quote! {
-        #policy_item
-        #handler
-    }
+    quote!(#handler)
 }

@@ -1,6 +1,5 @@
 //! Session login and logout, as Django's `login`, `logout`, `get_user` and
-//! `update_session_auth_hash`, and [`SessionAuthentication`], the authenticator
-//! that reads the session.
+//! `update_session_auth_hash`.
 //!
 //! The session stores the user's id and a *session auth hash*: a SHA-256 digest of
 //! the user's current password hash. Each request recomputes it from the loaded
@@ -8,31 +7,21 @@
 //! flushed and the request is anonymous, so changing a password ends every other
 //! session of that user. [`update_session_auth_hash`] keeps the session that made
 //! the change logged in.
-//!
-//! ## The user cache
-//!
-//! [`SessionAuthentication`] reuses each user it loaded for a short time, one
-//! second by default, through the [`UserCache`] it owns: a write to the user
-//! through the ORM in this process applies at once, a change made by another
-//! process within that second (see [`UserCache`]).
 
 use std::sync::Arc;
 
-use aksara::{Db, Executor};
-use axum::http::request::Parts;
+use aksara::Executor;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
 
-use crate::authentication::{Authentication, Authenticator, Outcome};
-use crate::request::RequestAuth;
 use crate::session::{Session, SessionError};
 use crate::{AuthError, AuthUser, UserCache, record_login};
 
 /// Session key of the logged-in user's id.
-const USER_ID_KEY: &str = "_auth_user_id";
+pub(super) const USER_ID_KEY: &str = "_auth_user_id";
 /// Session key of the session auth hash.
 const USER_HASH_KEY: &str = "_auth_user_hash";
 
@@ -81,14 +70,14 @@ pub async fn login<U: AuthUser>(
     db: &(impl Executor + ?Sized),
     user: &mut U,
 ) -> Result<(), AuthError> {
-    crate::authentication::csrf::refuse_cross_site_login(session).map_err(AuthError::CrossSite)?;
+    crate::csrf::refuse_cross_site_login(session).map_err(AuthError::CrossSite)?;
     let previous: Option<Uuid> = session.get(USER_ID_KEY).await.ok().flatten();
     if previous.is_some_and(|id| id != user.id()) {
         session.flush().await;
     } else {
         session.cycle_id().await;
     }
-    crate::authentication::csrf::rotate_token(session).await;
+    crate::csrf::rotate_token(session).await;
     session.insert(USER_ID_KEY, &user.id()).await?;
     session
         .insert(USER_HASH_KEY, &session_auth_hash(user))
@@ -146,7 +135,7 @@ pub async fn get_user<U: AuthUser>(
 /// The session's active user whose password is unchanged since login (through
 /// the user cache); flushes the session when the user is gone or the password
 /// changed.
-async fn session_user<U: AuthUser>(
+pub(super) async fn session_user<U: AuthUser>(
     session: &Session,
     db: &(impl Executor + ?Sized),
     cache: &UserCache,
@@ -210,90 +199,4 @@ pub async fn update_session_auth_hash<U: AuthUser>(
     session
         .insert(USER_HASH_KEY, &session_auth_hash(user))
         .await
-}
-
-/// Authenticates requests by the session cookie (after [`login`]). Needs the
-/// [`SessionLayer`](crate::SessionLayer) to run before the
-/// [`AuthenticationLayer`](crate::AuthenticationLayer).
-///
-/// It owns a [`UserCache`] (one second by default; clones share it): give it
-/// another with [`user_cache`](Self::user_cache), for instance one shared with
-/// other authenticators, or [`UserCache::disabled`] to read the user on every
-/// request.
-///
-/// ```
-/// use aksara_auth::prelude::*;
-/// use aksara_auth::User;
-/// let layer = AuthenticationLayer::<User>::new().with(SessionAuthentication::new());
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct SessionAuthentication {
-    cache: UserCache,
-}
-
-impl SessionAuthentication {
-    /// Session authentication with its own one-second [`UserCache`].
-    ///
-    /// ```
-    /// let sessions = aksara_auth::SessionAuthentication::new();
-    /// assert_eq!(sessions.cache().ttl(), std::time::Duration::from_secs(1));
-    /// ```
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Uses `cache` for the users it loads.
-    ///
-    /// ```
-    /// use aksara_auth::{SessionAuthentication, UserCache};
-    /// // Read the user from the database on every request, as Django does.
-    /// let sessions = SessionAuthentication::new().user_cache(UserCache::disabled());
-    /// assert!(sessions.cache().ttl().is_zero());
-    /// ```
-    #[must_use]
-    pub fn user_cache(mut self, cache: UserCache) -> Self {
-        self.cache = cache;
-        self
-    }
-
-    /// The cache it uses, to [`forget`](UserCache::forget) a user changed
-    /// outside the ORM.
-    ///
-    /// ```
-    /// let sessions = aksara_auth::SessionAuthentication::new();
-    /// sessions.cache().forget(uuid::Uuid::nil());
-    /// ```
-    #[must_use]
-    pub fn cache(&self) -> &UserCache {
-        &self.cache
-    }
-}
-
-impl<U: AuthUser> Authenticator<U> for SessionAuthentication {
-    fn name(&self) -> &'static str {
-        "session"
-    }
-
-    fn has_credential(&self, parts: &Parts) -> bool {
-        // Without a session, `authenticate` reports the missing layer.
-        RequestAuth::session(&parts.extensions).is_none_or(|session| session.contains(USER_ID_KEY))
-    }
-
-    async fn authenticate(&self, parts: &Parts, db: &Db) -> Outcome<U> {
-        let Some(session) = RequestAuth::session(&parts.extensions) else {
-            tracing::error!(
-                target: "aksara_auth::authentication",
-                "SessionAuthentication found no session: add SessionLayer so that it runs before \
-                 AuthenticationLayer (on Aksara, `.layer(SessionLayer…)` first; on a plain axum \
-                 Router, after `.layer(AuthenticationLayer…)`)"
-            );
-            return Outcome::Failed(aksara::ApiError::internal());
-        };
-        match session_user::<U>(session, db, &self.cache).await {
-            Ok(Some(user)) => Outcome::Authenticated(Authentication::shared(user, "session")),
-            Ok(None) => Outcome::NoCredential,
-            Err(error) => Outcome::from(error),
-        }
-    }
 }

@@ -46,7 +46,7 @@ const TOKEN_KEY: &str = "_csrf_token";
 ///
 /// ```
 /// use aksara_auth::prelude::*;
-/// use aksara_auth::authentication::csrf_token;
+/// use aksara_auth::csrf::csrf_token;
 ///
 /// async fn token(session: Session) -> Result<String, aksara_auth::session::SessionError> {
 ///     csrf_token(&session).await
