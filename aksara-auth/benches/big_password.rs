@@ -115,7 +115,9 @@ async fn burst(addr: SocketAddr, path: &'static str, clients: usize, body: Arc<[
         .collect();
     let mut statuses = BTreeMap::new();
     for task in tasks {
-        *statuses.entry(task.await.expect("client task")).or_insert(0) += 1;
+        *statuses
+            .entry(task.await.expect("client task"))
+            .or_insert(0) += 1;
     }
     let wall = started.elapsed();
     let peak = memory_mib("VmHWM");

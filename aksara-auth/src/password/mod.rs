@@ -115,7 +115,6 @@ pub const CREDENTIALS_BODY_LIMIT: usize = 32 * 1024;
 /// assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 /// # Ok(()) }
 /// ```
-#[must_use]
 pub fn credentials_body_limit() -> axum::extract::DefaultBodyLimit {
     axum::extract::DefaultBodyLimit::max(CREDENTIALS_BODY_LIMIT)
 }

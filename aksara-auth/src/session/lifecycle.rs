@@ -5,8 +5,8 @@
 
 use std::sync::{Arc, Once};
 
-use chrono::{DateTime, Duration, Utc};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
 use http::{HeaderMap, HeaderValue, header};
 
 use super::cookie::{CookieRead, CookieSettings};
@@ -100,7 +100,11 @@ impl Config {
     }
 
     /// Carries out `plan` and sets (or expires) the response's cookie.
-    pub(super) async fn execute(&self, plan: Plan, headers: &mut HeaderMap) -> Result<(), SessionStoreError> {
+    pub(super) async fn execute(
+        &self,
+        plan: Plan,
+        headers: &mut HeaderMap,
+    ) -> Result<(), SessionStoreError> {
         let store = &*self.store;
         let cookie = match plan {
             Plan::Nothing => return Ok(()),
@@ -353,7 +357,11 @@ mod tests {
             Plan::Remove { delete } => ("remove", delete, None),
             Plan::Create { delete, id, .. } => ("create", delete, Some(id)),
             Plan::Save { id, update, .. } => {
-                let name = if update.changes.is_empty() { "touch" } else { "save" };
+                let name = if update.changes.is_empty() {
+                    "touch"
+                } else {
+                    "save"
+                };
                 (name, None, Some(id))
             }
             Plan::Cycle { old, id, .. } => ("cycle", Some(old), Some(id)),
@@ -363,21 +371,33 @@ mod tests {
     #[test]
     fn an_anonymous_request_that_stores_nothing_does_nothing() {
         assert_eq!(decide(State::default()), ("nothing", None, None));
-        let mut state = State::default();
-        state.current = Some(SessionId::generate());
-        assert_eq!(decide(state), ("nothing", None, None), "an id with no data is not stored");
+        let state = State {
+            current: Some(SessionId::generate()),
+            ..State::default()
+        };
+        assert_eq!(
+            decide(state),
+            ("nothing", None, None),
+            "an id with no data is not stored"
+        );
     }
 
     #[test]
     fn a_stale_cookie_is_expired_and_nothing_is_deleted() {
-        let state = State { stale_cookie: true, ..State::default() };
+        let state = State {
+            stale_cookie: true,
+            ..State::default()
+        };
         assert_eq!(decide(state), ("remove", None, None));
     }
 
     #[test]
     fn the_first_value_creates_a_session() {
         let id = SessionId::generate();
-        let mut state = State { current: Some(id.clone()), ..State::default() };
+        let mut state = State {
+            current: Some(id.clone()),
+            ..State::default()
+        };
         set(&mut state, "cart");
         assert_eq!(decide(state), ("create", None, Some(id)));
     }
@@ -451,7 +471,11 @@ mod tests {
             flushed: true,
             ..State::default()
         };
-        assert_eq!(decide(emptied).0, "remove", "a flushed session left empty is only deleted");
+        assert_eq!(
+            decide(emptied).0,
+            "remove",
+            "a flushed session left empty is only deleted"
+        );
     }
 
     fn vary_after(existing: &[&'static str]) -> Vec<String> {

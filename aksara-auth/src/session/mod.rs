@@ -123,14 +123,14 @@ mod service;
 mod store;
 
 pub use ::cookie::SameSite;
+pub use authentication::SessionAuthentication;
 pub use chrono::Duration;
 pub use error::{BoxError, SessionConfigError, SessionError, SessionRejection, SessionStoreError};
-pub use authentication::SessionAuthentication;
 pub use handle::Session;
 pub use id::SessionKey;
 pub use layer::SessionLayer;
-pub use service::{SessionFuture, SessionService};
 pub use login::{get_user, login, logout, update_session_auth_hash};
+pub use service::{SessionFuture, SessionService};
 #[cfg(feature = "redis")]
 pub use store::RedisStore;
 pub use store::{

@@ -24,13 +24,14 @@ pub(crate) fn guarded(
     let policy = match &options.redirect {
         None => builtin,
         Some(redirect) => {
-            let path = redirect.value().chars().rev().fold(
-                quote!(#rt::PathEnd),
-                |rest, c| {
+            let path = redirect
+                .value()
+                .chars()
+                .rev()
+                .fold(quote!(#rt::PathEnd), |rest, c| {
                     let c = Literal::character(c);
                     quote!(#rt::PathChar<#c, #rest>)
-                },
-            );
+                });
             quote!(#rt::Redirecting<#builtin, #path>)
         }
     };
