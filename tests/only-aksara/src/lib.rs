@@ -15,7 +15,7 @@ pub struct Event {
     pub created_at: DateTime<Utc>,
     pub day: NaiveDate,
     pub labels: Json<Vec<String>>,
-    pub payload: Option<Json<Vec<(String, i64)>>>,
+    pub payload: Option<Json<Vec<String>>>,
 }
 
 #[cfg(test)]
