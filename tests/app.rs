@@ -9,7 +9,7 @@ use std::time::Duration;
 use aksara::prelude::*;
 use aksara::{ApiError, ServeError, Settings};
 use aksara_tests::blog::{Author, author};
-use aksara_tests::databases;
+use aksara_tests::on_each_database;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -331,8 +331,7 @@ async fn author_name(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn handlers_reach_the_database_on_every_backend() {
-    for test_db in databases().await {
-        let (db, label) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, label| {
         let jane = author(&db, "Jane").await;
         author(&db, "Joe").await;
         let router = Aksara::new(db)
@@ -353,7 +352,8 @@ async fn handlers_reach_the_database_on_every_backend() {
             serde_json::json!({"error": {"code": "not_found", "message": "no Author matches the query"}}),
             "{label}"
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@
 use aksara::Error;
 use aksara_auth::User;
 use aksara_auth::prelude::*;
-use aksara_tests::databases;
+use aksara_tests::on_each_database;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -17,8 +17,7 @@ async fn the_builtin_model_fills_the_slot_and_is_migrated() {
     assert!(std::ptr::eq(meta, <User as Model>::META));
     assert_eq!((meta.name, meta.table), ("User", "auth_users"));
     assert!(aksara::registered_models().any(|meta| meta.table == "auth_users"));
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         assert!(
             db.schema_sql()
                 .expect("schema")
@@ -33,13 +32,13 @@ async fn the_builtin_model_fills_the_slot_and_is_migrated() {
             "{l}: the table exists"
         );
         assert_eq!(User::objects().count(&db).await.unwrap(), 0, "{l}");
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn builtin_user_end_to_end() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let user = User::objects()
             .create()
             .email(" Jane@Example.COM")
@@ -146,5 +145,6 @@ async fn builtin_user_end_to_end() {
             Err(vec!["The password is too similar to the email.".to_owned()]),
             "{l}"
         );
-    }
+    })
+    .await;
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use aksara::Error;
 use aksara_auth::password::{Argon2Params, PasswordHash, PasswordHasher};
 use aksara_auth::prelude::*;
-use aksara_tests::databases;
+use aksara_tests::{databases, on_each_database};
 
 /// The custom user model of the issue, as an application writes it.
 #[auth_user]
@@ -95,8 +95,7 @@ fn assert_current_phc(encoded: &str, context: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_hashes_the_password_and_fills_the_user_fields() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let before = Utc::now() - aksara::chrono::Duration::seconds(5);
         let user = create_user(&db, "jane@example.com", "Jane").await;
         assert!(!user.id.is_nil(), "{l}: uuid key generated");
@@ -136,13 +135,13 @@ async fn create_hashes_the_password_and_fills_the_user_fields() {
             !stored.check_password(encoded).await,
             "{l}: hash as password"
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn own_fields_are_validated_with_the_injected_ones() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let result = User::objects()
             .create()
             .email("not-an-email")
@@ -194,13 +193,13 @@ async fn own_fields_are_validated_with_the_injected_ones() {
         );
         assert_eq!(full.bio.as_deref(), Some("Hello"), "{l}");
         assert!(full.is_staff() && full.is_active(), "{l}");
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn set_password_then_save() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let mut user = create_user(&db, "jane@example.com", "Jane").await;
         let old_hash = user.password.clone();
         user.set_password("a brand new passphrase").await.unwrap();
@@ -243,13 +242,13 @@ async fn set_password_then_save() {
                 .is_some(),
             "{l}"
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unusable_password_never_logs_in() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let mut user = create_user(&db, "jane@example.com", "Jane").await;
         user.set_unusable_password();
         assert!(!user.password.is_usable(), "{l}");
@@ -269,13 +268,13 @@ async fn unusable_password_never_logs_in() {
                 .is_none(),
             "{l}: the marker itself is not a password"
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn authenticate_outcomes() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let jane = create_user(&db, "jane@example.com", "Jane").await;
         let who = login(&db, "jane@example.com", PASSWORD).await;
         assert_eq!(
@@ -347,13 +346,13 @@ async fn authenticate_outcomes() {
             login(&db, "off@example.com", PASSWORD).await.is_none(),
             "{l}: created inactive"
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn email_is_normalised_and_compared_case_insensitively() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let user = create_user(&db, "  Jane.Doe@Example.COM \t", "Jane").await;
         assert_eq!(
             user.email, "Jane.Doe@example.com",
@@ -447,15 +446,15 @@ async fn email_is_normalised_and_compared_case_insensitively() {
             matches!(result, Err(Error::Validation(_))),
             "{l}: {result:?}"
         );
-    }
+    })
+    .await;
 }
 
 /// Regression (first-hour issue): `JANE@example.com` and `jane@example.com` could
 /// both register, and which one logged in depended on the stored case.
 #[tokio::test(flavor = "multi_thread")]
 async fn emails_are_unique_regardless_of_case() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let jane = create_user(&db, "JANE@example.com", "Jane").await;
         let copy = User::objects()
             .create()
@@ -525,15 +524,15 @@ async fn emails_are_unique_regardless_of_case() {
             .await
             .unwrap();
         assert!(plan.contains("users_email_ci_key"), "{l}: {plan}");
-    }
+    })
+    .await;
 }
 
 /// A table made before emails were unique regardless of case gains the index at
 /// the next `migrate()` (on MySQL, the generated column behind it).
 #[tokio::test(flavor = "multi_thread")]
 async fn migrate_adds_the_case_insensitive_index_to_an_existing_table() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let old_schema = if db.backend() == aksara::Backend::MySql {
             "ALTER TABLE users DROP COLUMN email__lower"
         } else {
@@ -565,13 +564,13 @@ async fn migrate_adds_the_case_insensitive_index_to_an_existing_table() {
             "{l}: {:?}",
             copy.map(|u| u.id)
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn django_hashes_log_in_and_are_upgraded() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         for (email, django_hash) in [
             ("pbkdf2@example.com", DJANGO_PBKDF2),
             ("argon2@example.com", DJANGO_ARGON2),
@@ -610,7 +609,8 @@ async fn django_hashes_log_in_and_are_upgraded() {
                 "{l}: {email}: a current hash is not rewritten"
             );
         }
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -627,8 +627,7 @@ async fn weaker_argon2_parameters_are_upgraded() {
             .as_encoded()
             .starts_with("$argon2id$v=19$m=4096,t=1,p=1$")
     );
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let user = create_user(&db, "weak@example.com", "Weak").await;
         store_hash(&db, &user, weak_hash.as_encoded()).await;
         assert!(
@@ -641,7 +640,8 @@ async fn weaker_argon2_parameters_are_upgraded() {
         let stored = reload(&db, &user).await;
         assert_current_phc(stored.password.as_encoded(), l);
         assert!(stored.check_password(PASSWORD).await, "{l}");
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -693,8 +693,7 @@ async fn malformed_stored_hashes_do_not_log_in() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn record_login_sets_last_login() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let other = create_user(&db, "other@example.com", "Other").await;
         create_user(&db, "jane@example.com", "Jane").await;
         let mut jane = login(&db, "jane@example.com", PASSWORD)
@@ -727,13 +726,13 @@ async fn record_login_sets_last_login() {
         record_login(&db, &mut again).await.unwrap();
         let later = reload(&db, &again).await.last_login.unwrap();
         assert!(later > stored, "{l}: {later} > {stored}");
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn validate_password_reports_every_failure() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let user = User::objects()
             .create()
             .email("bartholomew.q@example.com")
@@ -791,7 +790,8 @@ async fn validate_password_reports_every_failure() {
             Err(vec!["This password is too common.".to_owned()]),
             "{l}"
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -807,8 +807,7 @@ async fn the_custom_model_fills_the_user_slot() {
         ["users"],
         "the built-in model is replaced"
     );
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let schema = db.schema_sql().expect("schema").join("\n");
         assert!(schema.contains("users"), "{l}: {schema}");
         assert!(!schema.contains("auth_users"), "{l}: {schema}");
@@ -830,7 +829,8 @@ async fn the_custom_model_fills_the_user_slot() {
                 .is_err(),
             "{l}"
         );
-    }
+    })
+    .await;
 }
 
 // That an unknown login runs the dummy verification is checked

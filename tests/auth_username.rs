@@ -6,7 +6,7 @@
 
 use aksara::Error;
 use aksara_auth::prelude::*;
-use aksara_tests::databases;
+use aksara_tests::on_each_database;
 
 /// A user model that logs in by username.
 #[auth_user(login_field = "username")]
@@ -40,8 +40,7 @@ async fn login(db: &Db, login: &str, password: &str) -> Option<Member> {
 #[tokio::test(flavor = "multi_thread")]
 async fn logs_in_by_username_not_by_email() {
     const { assert!(!Member::LOGIN_IS_EMAIL) };
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let jane = create_member(&db, "jdoe", "Jane@Example.com").await;
         assert_eq!(jane.login(), "jdoe", "{l}");
         assert_eq!(
@@ -83,13 +82,13 @@ async fn logs_in_by_username_not_by_email() {
             login(&db, "jdoe", PASSWORD).await.is_none(),
             "{l}: inactive"
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn usernames_are_case_sensitive_and_unique() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let lower = create_member(&db, "sam", "sam@example.com").await;
         // Another case is another username, as in Django.
         let upper = create_member(&db, "Sam", "sam2@example.com").await;
@@ -138,13 +137,13 @@ async fn usernames_are_case_sensitive_and_unique() {
         };
         assert_eq!((model, field.as_str()), ("Member", "email"), "{l}");
         assert_eq!(Member::objects().count(&db).await.unwrap(), 2, "{l}");
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn username_is_required_and_bounded() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let result = Member::objects()
             .create()
             .email("jane@example.com")
@@ -175,7 +174,8 @@ async fn username_is_required_and_bounded() {
                 .is_active,
             "{l}"
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -183,8 +183,7 @@ async fn username_counts_for_similarity_and_the_slot() {
     let meta = aksara_auth::user_model().expect("one user model");
     assert!(std::ptr::eq(meta, <Member as Model>::META));
     assert_eq!(meta.table, "members");
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let member = create_member(&db, "margaret", "m@example.com").await;
         assert_eq!(
             validate_password("Margaret1", Some(&member))
@@ -208,5 +207,6 @@ async fn username_counts_for_similarity_and_the_slot() {
             .await
             .unwrap();
         assert!(stored.last_login.is_some(), "{l}");
-    }
+    })
+    .await;
 }

@@ -2,12 +2,11 @@
 //! as documented.
 
 use aksara_tests::blog::{Category, Post};
-use aksara_tests::databases;
+use aksara_tests::on_each_database;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn migrate_is_idempotent() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         // `databases()` migrated once already. A row written before the next
         // migrations must survive them: a drop-and-recreate would pass `Ok`.
         let kept = Category::objects()
@@ -28,13 +27,13 @@ async fn migrate_is_idempotent() {
             .await
             .unwrap_or_else(|err| panic!("{l}: the row written before migrate() is gone: {err}"));
         assert_eq!(found.name, "kept", "{l}");
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn referenced_tables_come_first() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let statements = db.schema_sql().expect("schema");
         let position = |table: &str| {
             statements
@@ -69,7 +68,8 @@ async fn referenced_tables_come_first() {
             l
         );
         assert!(all.contains("categories_name_idx"), "{}: field index", l);
-    }
+    })
+    .await;
 }
 
 fn quote(label: &str, ident: &str) -> String {
@@ -82,8 +82,7 @@ fn quote(label: &str, ident: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn native_column_types_per_backend() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let statements = db.schema_sql().expect("schema").join("\n");
         match l {
             "postgres" => {
@@ -101,5 +100,6 @@ async fn native_column_types_per_backend() {
                 "sqlite rowid keys"
             ),
         }
-    }
+    })
+    .await;
 }

@@ -3,7 +3,7 @@
 
 use aksara::prelude::*;
 use aksara_tests::blog::{Author, Post, author, post};
-use aksara_tests::databases;
+use aksara_tests::on_each_database;
 
 /// Matching titles, sorted in Rust (collations order mixed case differently).
 async fn titles(db: &Db, filter: Filter<Post>) -> Vec<String> {
@@ -29,8 +29,7 @@ async fn seed(db: &Db) -> Author {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn comparison_lookups() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         seed(&db).await;
         assert_eq!(
             titles(&db, Post::TITLE.eq("beta Rust")).await,
@@ -88,13 +87,13 @@ async fn comparison_lookups() {
             ["Alpha rust"],
             "{l} bool"
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn string_lookups_follow_django_case_rules() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         seed(&db).await;
         assert_eq!(
             titles(&db, Post::TITLE.contains("Rust")).await,
@@ -145,13 +144,13 @@ async fn string_lookups_follow_django_case_rules() {
             titles(&db, Post::TITLE.icontains("*")).await.is_empty(),
             "{l} * is not a wildcard"
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn combinators_and_exclude() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         seed(&db).await;
         let either = Post::TITLE.startswith("Alpha") | Post::TITLE.startswith("Gamma");
         assert_eq!(
@@ -175,13 +174,13 @@ async fn combinators_and_exclude() {
             .await
             .expect("count");
         assert_eq!(excluded, 2, "{l} exclude");
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ordering_and_slicing() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         seed(&db).await;
         let by_rating = Post::objects()
             .filter(Post::RATING.is_null(false))
@@ -242,13 +241,13 @@ async fn ordering_and_slicing() {
             .await
             .expect("count slice");
         assert_eq!(sliced, 2, "{l} count of a slice");
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn get_count_exists() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         seed(&db).await;
         let alpha = Post::objects()
             .get(&db, Post::TITLE.eq("Alpha rust"))
@@ -285,13 +284,13 @@ async fn get_count_exists() {
                 .expect("exists"),
             "{l}"
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn select_related_loads_in_one_query_and_fetch_loads_lazily() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let jane = seed(&db).await;
         let mut edited = Post::objects()
             .get(&db, Post::TITLE.eq("beta Rust"))
@@ -346,7 +345,8 @@ async fn select_related_loads_in_one_query_and_fetch_loads_lazily() {
             .await
             .expect("fk filter");
         assert_eq!(by_author, 3, "{l}: filter on a foreign key by instance");
-    }
+    })
+    .await;
 }
 
 #[tokio::test]

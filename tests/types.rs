@@ -1,7 +1,7 @@
 //! Every supported field type round-trips on every backend, with `Some` and `None`.
 
 use aksara::prelude::*;
-use aksara_tests::databases;
+use aksara_tests::on_each_database;
 use serde::{Deserialize, Serialize};
 
 /// A JSON payload with structure.
@@ -115,8 +115,7 @@ fn sample(present: bool) -> Everything {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_type_round_trips_with_and_without_values() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         for present in [true, false] {
             let mut original = sample(present);
             original
@@ -141,13 +140,13 @@ async fn every_type_round_trips_with_and_without_values() {
                 .unwrap_or_else(|err| panic!("{}: filter: {err}", l));
             assert_eq!(found, 1, "{}", l);
         }
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_builder_accepts_each_type() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let value = sample(true);
         let created = Everything::objects()
             .create()
@@ -177,5 +176,6 @@ async fn create_builder_accepts_each_type() {
             .await
             .expect("reload");
         assert_eq!(reloaded, created, "{}", l);
-    }
+    })
+    .await;
 }

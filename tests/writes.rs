@@ -5,12 +5,11 @@
 use aksara::Error;
 use aksara::prelude::*;
 use aksara_tests::blog::{Author, Category, Post, Tag, author, post};
-use aksara_tests::databases;
+use aksara_tests::on_each_database;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_fills_defaults_keys_and_timestamps() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let jane = author(&db, "Jane").await;
         assert!(jane.id > 0, "{l}: auto-increment key assigned");
         let second = author(&db, "Joe").await;
@@ -37,13 +36,13 @@ async fn create_fills_defaults_keys_and_timestamps() {
             .await
             .expect("tag");
         assert_eq!(tag.uses, 0, "{l}: integer default");
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_validates_every_field_before_sql() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let result = Author::objects()
             .create()
             .name("x".repeat(101))
@@ -83,13 +82,13 @@ async fn create_validates_every_field_before_sql() {
             0,
             "{l}: nothing written"
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn save_refresh_and_delete_instances() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let jane = author(&db, "Jane").await;
         let mut p = post(&db, &jane, "Draft").await;
         let created = p.updated_at;
@@ -140,13 +139,13 @@ async fn save_refresh_and_delete_instances() {
             matches!(fresh.refresh(&db).await, Err(Error::NotFound { .. })),
             "{l}"
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bulk_update_and_delete() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let jane = author(&db, "Jane").await;
         for title in ["A", "B", "C"] {
             post(&db, &jane, title).await;
@@ -190,13 +189,13 @@ async fn bulk_update_and_delete() {
             .expect("delete");
         assert_eq!(deleted, 1, "{l}");
         assert_eq!(Post::objects().count(&db).await.expect("count"), 2, "{l}");
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn constraint_violations_name_model_and_field() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let jane = author(&db, "Jane").await;
         let dup = Author::objects()
             .create()
@@ -263,13 +262,13 @@ async fn constraint_violations_name_model_and_field() {
             matches!(clash, Err(Error::Unique { model: "Tag", .. })),
             "{l}: update clash {clash:?}"
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn on_delete_cascade_set_null_and_restrict() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let jane = author(&db, "Jane").await;
         let eddie = author(&db, "Eddie").await;
         let mut p = post(&db, &jane, "Edited").await;
@@ -314,13 +313,13 @@ async fn on_delete_cascade_set_null_and_restrict() {
             2,
             "{l}: nothing deleted"
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn get_or_create_is_safe_under_concurrent_callers() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let (first, created) = Tag::objects()
             .get_or_create(&db, Tag::NAME.eq("solo"), |new| new.uses(7))
             .await
@@ -355,13 +354,13 @@ async fn get_or_create_is_safe_under_concurrent_callers() {
         }
         assert_eq!(created_count, 1, "{l}: exactly one caller created the row");
         assert_eq!(ids.len(), 1, "{l}: every caller got the same row");
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bulk_create_inserts_all_or_reports_every_bad_row() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let tags = Tag::objects()
             .bulk_create(
                 &db,
@@ -419,13 +418,13 @@ async fn bulk_create_inserts_all_or_reports_every_bad_row() {
             5,
             "{l}: nothing written"
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn transactions_commit_or_roll_back() {
-    for test_db in databases().await {
-        let (db, l) = (test_db.db.clone(), test_db.label);
+    on_each_database(async |db, l| {
         let tx = db.begin().await.expect("begin");
         Author::objects()
             .create()
@@ -474,5 +473,6 @@ async fn transactions_commit_or_roll_back() {
             1,
             "{l}: committed"
         );
-    }
+    })
+    .await;
 }

@@ -282,6 +282,11 @@ fn main() {
         let bare = serve_router(axum::Router::new().route("/", get(hello))).await;
         let bare_again = serve_router(axum::Router::new().route("/", get(hello))).await;
         let anonymous = serve_app(layered(&db, DbSessionStore::new(db.clone()), get(hello))).await;
+        // The same app under `axum::serve`: no timeouts, connection limit or peer
+        // address, so its distance to the row above is the serving loop's cost.
+        let anonymous_axum_serve =
+            serve_router(layered(&db, DbSessionStore::new(db.clone()), get(hello)).into_router())
+                .await;
         let anonymous_user = serve_app(layered(
             &db,
             DbSessionStore::new(db.clone()),
@@ -329,6 +334,11 @@ fn main() {
             (
                 "Aksara layers, anonymous (the same handler)",
                 anonymous,
+                None,
+            ),
+            (
+                "Aksara layers, anonymous, served by axum::serve instead",
+                anonymous_axum_serve,
                 None,
             ),
             (

@@ -66,6 +66,18 @@ pub async fn databases() -> Vec<TestDb> {
     all
 }
 
+/// Runs `test` once per configured backend, on a fresh migrated database, with
+/// the backend's label for assertion messages. The database lives until its run
+/// of `test` returns.
+///
+/// # Panics
+/// As [`databases`], and whenever `test` does.
+pub async fn on_each_database(test: impl AsyncFn(Db, &'static str)) {
+    for test_db in databases().await {
+        test(test_db.db.clone(), test_db.label).await;
+    }
+}
+
 async fn sqlite() -> TestDb {
     let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
     let db = Db::connect(&format!("sqlite://{}", path.display()))

@@ -8,4 +8,4 @@
 pub mod backends;
 pub mod blog;
 
-pub use backends::{TestDb, databases};
+pub use backends::{TestDb, databases, on_each_database};
