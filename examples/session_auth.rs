@@ -94,8 +94,8 @@ async fn app() -> Result<(Aksara, Settings), Box<dyn std::error::Error>> {
     let _purge = sessions.spawn_purge_task(aksara_auth::session::Duration::hours(1));
     tracing::info!("purging expired sessions every hour");
     let router = Aksara::new(db)
-        .layer(sessions)
-        .layer(
+        .middleware(sessions)
+        .middleware(
             AuthenticationLayer::<User>::new()
                 .with(SessionAuthentication::new())
                 .trusted_origins(settings.csrf.trusted_origins.clone()),

@@ -125,9 +125,9 @@ async fn layers_cover_every_request_in_the_order_added() {
     }
 
     let router = Aksara::new(memory_db().await)
-        .layer(middleware::from_fn(tracer("first")))
-        .layer(middleware::from_fn(tracer("second")))
-        .route_layer(middleware::from_fn(guard))
+        .middleware(middleware::from_fn(tracer("first")))
+        .middleware(middleware::from_fn(tracer("second")))
+        .route_middleware(middleware::from_fn(guard))
         .route("/late", get(|| async { "added after the layers" }))
         .nest(
             "/api",
@@ -163,7 +163,7 @@ async fn served_nested_or_merged_the_app_keeps_its_layers_and_errors() {
     let db = memory_db().await;
     let app = || {
         Aksara::new(db.clone())
-            .layer(middleware::from_fn(tracer("app")))
+            .middleware(middleware::from_fn(tracer("app")))
             .route(
                 "/posts/{id}",
                 get(|Path(id): Path<u32>| async move { format!("post {id}") }),
@@ -276,8 +276,8 @@ async fn app_layers_run_before_routing_and_route_layers_after() {
     }
 
     let service = Aksara::new(memory_db().await)
-        .layer(middleware::from_fn(matched("x-app")))
-        .route_layer(middleware::from_fn(matched("x-route")))
+        .middleware(middleware::from_fn(matched("x-app")))
+        .route_middleware(middleware::from_fn(matched("x-route")))
         .route("/posts/{id}", get(|| async { "post" }))
         .into_service();
     let (_, headers, _) = send(&service, "GET", "/posts/1").await;

@@ -150,8 +150,8 @@ impl Authenticator<User> for HeaderAuthentication {
 
 fn app(db: Db, store: impl SessionStore) -> axum::Router {
     Aksara::new(db)
-        .layer(SessionLayer::new(store).secret_key(SECRET).secure(false))
-        .layer(
+        .middleware(SessionLayer::new(store).secret_key(SECRET).secure(false))
+        .middleware(
             AuthenticationLayer::<User>::new()
                 .with(SessionAuthentication::new())
                 .with(HeaderAuthentication)
@@ -549,8 +549,8 @@ async fn a_redirect_guard_on_an_associated_function_redirects_to_its_exact_path(
     }
     for test_db in databases().await {
         let app = Aksara::new(test_db.db.clone())
-            .layer(memory_sessions())
-            .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
+            .middleware(memory_sessions())
+            .middleware(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
             .route("/settings", get(Accounts::settings))
             .into_router();
         let reply = Client::new(&app).send("GET", "/settings", None).await;
@@ -574,8 +574,8 @@ async fn a_scheme_relative_request_path_never_becomes_next() {
     }
     for test_db in databases().await {
         let app = Aksara::new(test_db.db.clone())
-            .layer(memory_sessions())
-            .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
+            .middleware(memory_sessions())
+            .middleware(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
             .fallback(anything)
             .into_router();
         for path in ["//evil.example/x", "/\\evil.example"] {
@@ -690,8 +690,8 @@ async fn a_change_the_orm_does_not_see_applies_within_the_cache_ttl_or_at_forget
         let sessions = SessionAuthentication::new()
             .user_cache(UserCache::new(std::time::Duration::from_millis(300)));
         let app = Aksara::new(db.clone())
-            .layer(memory_sessions())
-            .layer(AuthenticationLayer::<User>::new().with(sessions.clone()))
+            .middleware(memory_sessions())
+            .middleware(AuthenticationLayer::<User>::new().with(sessions.clone()))
             .route("/login", post(login_view))
             .route("/profile", get(profile))
             .into_router();
@@ -754,8 +754,8 @@ async fn two_apps_in_one_process_do_not_share_cached_users() {
     twin.save(&second).await.unwrap();
     let app_of = |db: &Db| {
         Aksara::new(db.clone())
-            .layer(memory_sessions())
-            .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
+            .middleware(memory_sessions())
+            .middleware(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
             .route("/login", post(login_view))
             .route("/profile", get(profile))
             .into_router()
@@ -894,8 +894,8 @@ async fn an_anonymous_request_is_answered_without_asking_the_authenticator() {
         // the layers' fast path, and must still read as anonymous, vary on the
         // cookie, and log in as usual.
         let app = Aksara::new(test_db.db.clone())
-            .layer(memory_sessions())
-            .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
+            .middleware(memory_sessions())
+            .middleware(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
             .route("/login", post(login_view))
             .route("/whoami", get(whoami))
             .into_router();
@@ -955,9 +955,9 @@ async fn middleware_reads_the_session_and_the_status_from_the_extensions() {
     test_db.db.migrate().await.unwrap();
     create_user(&test_db.db, "mia@example.com").await;
     let app = Aksara::new(test_db.db.clone())
-        .layer(memory_sessions())
-        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
-        .layer(axum::middleware::from_fn(report_extensions))
+        .middleware(memory_sessions())
+        .middleware(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
+        .middleware(axum::middleware::from_fn(report_extensions))
         .route("/login", post(login_view))
         .route("/whoami", get(whoami))
         .into_router();
@@ -971,8 +971,8 @@ async fn middleware_reads_the_session_and_the_status_from_the_extensions() {
 
     // The session middleware finds is the request's own: what it writes is stored.
     let app = Aksara::new(test_db.db.clone())
-        .layer(memory_sessions())
-        .layer(axum::middleware::from_fn(
+        .middleware(memory_sessions())
+        .middleware(axum::middleware::from_fn(
             async |request: Request<Body>, next: axum::middleware::Next| {
                 let session = Session::from_extensions(request.extensions()).unwrap();
                 let visits: u32 = session.get("visits").await.unwrap().unwrap_or(0);
@@ -1272,8 +1272,8 @@ async fn a_header_authenticator_without_by_header_gets_403_and_one_warning_namin
     db.migrate().await.unwrap();
     create_user(&db, "jane@example.com").await;
     let app = Aksara::new(db)
-        .layer(memory_sessions())
-        .layer(AuthenticationLayer::<User>::new().with(ForgetfulApiKey))
+        .middleware(memory_sessions())
+        .middleware(AuthenticationLayer::<User>::new().with(ForgetfulApiKey))
         .route("/remember", post(remember))
         .into_router();
     for _ in 0..2 {

@@ -44,8 +44,8 @@ fn main() {
             || AuthenticationLayer::<User>::new().with(SessionAuthentication::new());
         let anonymous_app = |db: Db| {
             Aksara::new(db)
-                .layer(sessions())
-                .layer(authentication())
+                .middleware(sessions())
+                .middleware(authentication())
                 .route("/", get(hello_user))
         };
         if let (Ok(address), "anonymous") = (std::env::var("AKSARA_PROFILE_SERVE"), which.as_str())
@@ -77,7 +77,7 @@ fn main() {
             "aksara-session" => {
                 drive(
                     Aksara::new(db)
-                        .layer(sessions())
+                        .middleware(sessions())
                         .route("/", get(hello))
                         .into_service(),
                 )
@@ -104,7 +104,7 @@ fn main() {
             "authentication" => {
                 drive(
                     Aksara::new(db)
-                        .layer(AuthenticationLayer::<User>::new())
+                        .middleware(AuthenticationLayer::<User>::new())
                         .route("/", get(hello_user))
                         .into_service(),
                 )
@@ -153,7 +153,7 @@ fn main() {
             "tuple" => {
                 drive(
                     Aksara::new(db)
-                        .layer((sessions(), authentication()))
+                        .middleware((sessions(), authentication()))
                         .route("/", get(hello_user))
                         .into_service(),
                 )
@@ -199,8 +199,8 @@ async fn drive_logged_in(db: Db, sessions: SessionLayer) {
         .await
         .unwrap();
     let service = Aksara::new(db)
-        .layer(sessions)
-        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
+        .middleware(sessions)
+        .middleware(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
         .route("/", get(hello_user))
         .route(
             "/login",

@@ -58,8 +58,8 @@ async fn login_view(db: Db, session: Session) -> StatusCode {
 /// The benchmarked app, answering `/` with `root`.
 fn layered(db: &Db, store: impl SessionStore, root: MethodRouter) -> Aksara {
     Aksara::new(db.clone())
-        .layer(SessionLayer::new(store).secret_key(SECRET).secure(false))
-        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
+        .middleware(SessionLayer::new(store).secret_key(SECRET).secure(false))
+        .middleware(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
         .route("/", root)
         .route("/login", post(login_view))
 }

@@ -57,8 +57,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sessions = SessionLayer::new(DbSessionStore::new(db.clone()))
         .secret_key(settings.secret_key.as_bytes());
     Aksara::new(db)
-        .layer(sessions)
-        .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
+        .middleware(sessions)
+        .middleware(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
         .settings(settings)
         .route(
             "/auth/login",

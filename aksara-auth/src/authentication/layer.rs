@@ -40,10 +40,10 @@ use crate::request::RequestAuth;
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
 /// let db = Db::connect("sqlite::memory:").await?;
-/// // Aksara applies layers in the order written: sessions first, then authentication.
+/// // Aksara runs middleware in the order written: sessions first, then authentication.
 /// let app = Aksara::new(db)
-///     .layer(SessionLayer::new(MemoryStore::new()).secret_key([7; 64]))
-///     .layer(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
+///     .middleware(SessionLayer::new(MemoryStore::new()).secret_key([7; 64]))
+///     .middleware(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
 ///     .route("/me", get(me));
 /// # let _ = app.into_router();
 /// # Ok(()) }

@@ -89,7 +89,7 @@ impl<U: AuthUser> Authenticator<U> for SessionAuthentication {
             tracing::error!(
                 target: "aksara_auth::authentication",
                 "SessionAuthentication found no session: add SessionLayer so that it runs before \
-                 AuthenticationLayer (on Aksara, `.layer(SessionLayer…)` first; on a plain axum \
+                 AuthenticationLayer (on Aksara, `.middleware(SessionLayer…)` first; on a plain axum \
                  Router, after `.layer(AuthenticationLayer…)`)"
             );
             return Outcome::Failed(aksara::ApiError::internal());

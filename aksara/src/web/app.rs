@@ -27,11 +27,11 @@ type RouterStep = Box<dyn FnOnce(Router) -> Router + Send>;
 ///
 /// - the [`Db`] given to [`Aksara::new`] reaches every handler (`db: Db` or
 ///   `Extension<Db>`) and every middleware (request extensions);
-/// - [`Aksara::layer`] is app-wide middleware, like Django's `MIDDLEWARE`: it
-///   sees every request before routing, whenever it was added, and the first
-///   layer added sees the request first. (On a plain router, `.layer` wraps only
-///   the routes added before it, after routing, and the last one added runs
-///   first.)
+/// - [`Aksara::middleware`] adds app-wide middleware (any tower `Layer`), like
+///   Django's `MIDDLEWARE`: it sees every request before routing, whenever it
+///   was added, and the first one added sees the request first. It is not
+///   called `layer` because on a plain router `.layer` wraps only the routes
+///   added before it, after routing, and the last one added runs first.
 /// - unknown paths get a JSON 404 and wrong methods a JSON 405 (with `Allow`) in
 ///   the [`ApiError`] shape;
 /// - [`Aksara::serve`] listens, logs the address and stops gracefully on Ctrl-C or
@@ -50,7 +50,7 @@ type RouterStep = Box<dyn FnOnce(Router) -> Router + Send>;
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
 /// let db = Db::connect("sqlite::memory:").await?;
 /// let app = Aksara::new(db)
-///     .layer(tower::layer::util::Identity::new())
+///     .middleware(tower::layer::util::Identity::new())
 ///     .route("/health", get(health));
 ///
 /// let router: axum::Router = app.into_router();
@@ -259,7 +259,7 @@ where
     ///
     /// Running before routing, the layer cannot see which route matched
     /// (`MatchedPath`, path parameters); middleware that needs them belongs in
-    /// [`Aksara::route_layer`]. It gets the router's finished response: with
+    /// [`Aksara::route_middleware`]. It gets the router's finished response: with
     /// `Content-Length` when the body's length is known, so a layer that swaps
     /// the body for another must set or remove that header (tower-http's layers
     /// do). The layer is applied once for the whole app, so a limit it keeps
@@ -282,12 +282,12 @@ where
     /// }
     ///
     /// let app = aksara::Aksara::new(db)
-    ///     .layer(middleware::from_fn(tag))
+    ///     .middleware(middleware::from_fn(tag))
     ///     .route("/", get(|| async { "covered, though added after the layer" }));
     /// # let _: axum::Router = app.into_router();
     /// # Ok(()) }
     /// ```
-    pub fn layer<L>(mut self, layer: L) -> Self
+    pub fn middleware<L>(mut self, layer: L) -> Self
     where
         L: Layer<Routing> + Send + Sync + 'static,
         L::Service: Service<Request> + Clone + Send + Sync + 'static,
@@ -301,7 +301,7 @@ where
 
     /// Adds middleware that runs only when a route matched (so an unknown path is
     /// still a 404, not, say, a 401), over every route of the app, in the same
-    /// order as [`Aksara::layer`]; it runs inside all `layer`s. Each route layer
+    /// order as [`Aksara::middleware`]; it runs inside all `middleware`. Each route layer
     /// is applied with `Router::route_layer`, so it wraps an axum `Route` and
     /// costs what it costs on a plain router.
     ///
@@ -309,12 +309,12 @@ where
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
     /// # let db = aksara::Db::connect("sqlite::memory:").await?;
     /// let app = aksara::Aksara::new(db)
-    ///     .route_layer(tower::layer::util::Identity::new())
+    ///     .route_middleware(tower::layer::util::Identity::new())
     ///     .route("/", axum::routing::get(|| async { "guarded" }));
     /// # let _: axum::Router = app.into_router();
     /// # Ok(()) }
     /// ```
-    pub fn route_layer<L>(mut self, layer: L) -> Self
+    pub fn route_middleware<L>(mut self, layer: L) -> Self
     where
         L: Layer<Route> + Clone + Send + Sync + 'static,
         L::Service: Service<Request> + Clone + Send + Sync + 'static,

@@ -30,7 +30,7 @@
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
 //! let db = Db::connect("sqlite::memory:").await?;
 //! let app = Aksara::new(db.clone())
-//!     .layer(middleware::from_fn(tag))
+//!     .middleware(middleware::from_fn(tag))
 //!     .route("/posts/{id}", get(post_title))
 //!     .into_service();
 //!

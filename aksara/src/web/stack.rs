@@ -40,7 +40,7 @@ use tower::{Layer, Service};
 
 use crate::{Db, Settings};
 
-/// What a layer given to [`Aksara::layer`](super::Aksara::layer) wraps: the
+/// What a layer given to [`Aksara::middleware`](super::Aksara::middleware) wraps: the
 /// app's routing, behind the app-wide layers added after that one. It plays the
 /// part `axum::routing::Route` plays for `Router::layer`; any layer generic over
 /// its inner service (tower's, tower-http's, `axum::middleware::from_fn`, the
@@ -356,7 +356,7 @@ fn respond<R: IntoResponse, E: Into<Infallible>>(result: Result<R, E>) -> Respon
     }
 }
 
-/// A layer given to [`Aksara::layer`](super::Aksara::layer), applied when the app
+/// A layer given to [`Aksara::middleware`](super::Aksara::middleware), applied when the app
 /// is built.
 pub(super) trait AppLayer: Send + Sync {
     fn wrap(&self, inner: Routing) -> Routing;
