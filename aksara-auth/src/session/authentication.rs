@@ -16,7 +16,7 @@ use crate::authentication::{Authentication, Authenticator, Outcome};
 use crate::request::RequestAuth;
 use crate::{AuthUser, UserCache};
 
-/// Authenticates requests by the session cookie (after [`login`]). Needs the
+/// Authenticates requests by the session cookie (after [`login`](crate::login)). Needs the
 /// [`SessionLayer`](crate::SessionLayer) to run before the
 /// [`AuthenticationLayer`](crate::AuthenticationLayer).
 ///

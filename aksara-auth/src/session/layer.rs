@@ -14,7 +14,7 @@ use super::lifecycle::Config;
 use super::service::SessionService;
 use super::store::SessionStore;
 
-/// Adds a [`Session`] to every request: loads it from the store when the request
+/// Adds a [`Session`](super::Session) to every request: loads it from the store when the request
 /// carries a valid signed cookie, and after the handler stores what changed and
 /// sets (or expires) the cookie.
 ///

@@ -15,7 +15,7 @@ use super::handle::Session;
 use super::lifecycle::{Config, Plan};
 use crate::request::RequestAuth;
 
-/// The service [`SessionLayer`] wraps around a router or handler.
+/// The service [`SessionLayer`](super::SessionLayer) wraps around a router or handler.
 ///
 /// ```
 /// use aksara_auth::session::{MemoryStore, SessionLayer, SessionService};
