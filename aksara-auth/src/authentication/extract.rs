@@ -9,7 +9,7 @@ use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 
 use super::Authentication;
-use super::layer::challenge;
+use super::resolve::challenge;
 use crate::AuthUser;
 use crate::request::RequestAuth;
 

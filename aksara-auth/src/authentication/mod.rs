@@ -45,6 +45,8 @@
 mod credentials;
 mod extract;
 mod layer;
+mod resolve;
+mod service;
 
 use std::any::Any;
 use std::borrow::Cow;
@@ -59,7 +61,8 @@ use crate::AuthUser;
 
 pub use credentials::{AuthError, authenticate, record_login};
 pub use extract::{AuthStatus, CurrentUser, MaybeUser, RequestUser};
-pub use layer::{AuthenticationFuture, AuthenticationLayer, AuthenticationService};
+pub use layer::AuthenticationLayer;
+pub use service::{AuthenticationFuture, AuthenticationService};
 
 /// What one authenticator concluded about a request.
 #[derive(Debug)]
