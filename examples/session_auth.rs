@@ -9,6 +9,7 @@
 //! secret key is generated when none is set).
 
 use aksara_auth::User;
+use aksara_auth::csrf::CsrfSettings;
 use aksara_auth::prelude::*;
 use aksara_auth::session::DbSessionStore;
 use axum::body::Body;
@@ -98,7 +99,7 @@ async fn app() -> Result<(Aksara, Settings), Box<dyn std::error::Error>> {
         .middleware(
             AuthenticationLayer::<User>::new()
                 .with(SessionAuthentication::new())
-                .trusted_origins(settings.csrf.trusted_origins.clone()),
+                .trusted_origins(settings.section::<CsrfSettings>()?.trusted_origins),
         )
         .route(
             "/auth/login",

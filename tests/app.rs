@@ -381,7 +381,9 @@ async fn the_db_extractor_explains_a_missing_layer() {
 #[tokio::test]
 async fn settings_reach_handlers() {
     async fn cookie_name(Extension(settings): Extension<Arc<Settings>>) -> String {
-        settings.session.cookie_name.clone()
+        let session: aksara_auth::session::SessionSettings =
+            settings.section().expect("checked when loaded");
+        session.cookie_name
     }
     let settings = Settings::from_sources(
         Some("debug = true\n[session]\ncookie_name = \"sid\"\n"),

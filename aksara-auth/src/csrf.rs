@@ -19,6 +19,7 @@
 //! CSRF).
 
 use aksara::ApiError;
+use aksara::settings::{GivenKeys, InvalidKey, Section};
 use axum::http::header::{HOST, ORIGIN};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -28,6 +29,63 @@ use subtle::ConstantTimeEq as _;
 
 use crate::request::RequestAuth;
 use crate::session::{Session, SessionError};
+
+/// Cross-site request forgery checks (`[csrf]` in TOML, `AKSARA_CSRF_*` in the
+/// environment), given to
+/// [`AuthenticationLayer::trusted_origins`](crate::AuthenticationLayer::trusted_origins).
+///
+/// | TOML key | environment variable | type | default |
+/// |---|---|---|---|
+/// | `trusted_origins` | `AKSARA_CSRF_TRUSTED_ORIGINS` | list of `scheme://host[:port]` | empty |
+///
+/// ```
+/// use aksara_auth::csrf::CsrfSettings;
+/// let settings = aksara::Settings::from_sources(
+///     Some("debug = true\n[csrf]\ntrusted_origins = [\"https://App.example.com/\"]\n"),
+///     None::<(String, String)>,
+/// )?;
+/// let csrf: CsrfSettings = settings.section()?;
+/// assert_eq!(csrf.trusted_origins, ["https://app.example.com"]);
+/// # Ok::<(), aksara::SettingsError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CsrfSettings {
+    /// Origins besides the site's own that may send unsafe requests (POST, PUT,
+    /// PATCH, DELETE) authenticated by the session cookie, as `scheme://host[:port]`;
+    /// normalised to lower case without a trailing slash. In the environment,
+    /// separate them with commas.
+    pub trusted_origins: Vec<String>,
+}
+
+impl Section for CsrfSettings {
+    const NAME: &'static str = "csrf";
+
+    /// Normalises each origin (`https://App.Example.com:443/` →
+    /// `https://app.example.com`) and refuses anything that is not one.
+    fn finish(&mut self, _given: &GivenKeys<'_>) -> Result<(), InvalidKey> {
+        for (index, origin) in self.trusted_origins.iter_mut().enumerate() {
+            *origin = normalize_origin(origin)
+                .map_err(|message| InvalidKey::item("trusted_origins", index, message))?;
+        }
+        Ok(())
+    }
+}
+
+aksara::declare_section!(CsrfSettings);
+
+/// `https://App.Example.com:443/` → `https://app.example.com`.
+fn normalize_origin(text: &str) -> Result<String, String> {
+    let expected = || format!("expected an origin such as https://app.example.com, got {text:?}");
+    let url = url::Url::parse(text.trim()).map_err(|_| expected())?;
+    let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
+    let web = matches!(url.scheme(), "http" | "https");
+    if !bare || !web || url.host_str().is_none() || !url.username().is_empty() {
+        return Err(expected());
+    }
+    Ok(url.origin().ascii_serialization())
+}
 
 /// The header a client without `Origin` / `Sec-Fetch-Site` sends the token in.
 pub const CSRF_HEADER: &str = "x-csrf-token";

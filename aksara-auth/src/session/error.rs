@@ -192,4 +192,7 @@ pub enum SessionConfigError {
         /// The length given.
         length: usize,
     },
+    /// The `[session]` settings are invalid; the error names the key.
+    #[error(transparent)]
+    Settings(std::sync::Arc<aksara::SettingsError>),
 }

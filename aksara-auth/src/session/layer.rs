@@ -12,6 +12,7 @@ use super::cookie::{CookieSettings, Signer, is_attribute_value, is_cookie_name};
 use super::error::SessionConfigError;
 use super::lifecycle::Config;
 use super::service::SessionService;
+use super::settings::SessionSettings;
 use super::store::SessionStore;
 
 /// Adds a [`Session`](super::Session) to every request: loads it from the store when the request
@@ -85,13 +86,15 @@ impl SessionLayer {
         }
     }
 
-    /// Sessions kept in `store`, configured by the `[session]` section of
-    /// [`aksara::Settings`] (cookie name, `secure`, `same_site`, max age, idle
+    /// Sessions kept in `store`, configured by the `[session]` section
+    /// ([`SessionSettings`]) of [`aksara::Settings`] (cookie name, `secure`, `same_site`, max age, idle
     /// timeout, absolute lifetime, domain, path) and signed with its secret key.
     ///
     /// # Errors
     /// [`SessionConfigError`] when the secret key is shorter than 32 bytes (the
-    /// settings loader already refuses that outside debug mode).
+    /// settings loader already refuses that outside debug mode), or when the
+    /// `[session]` section is invalid (only for settings built by hand: the loader
+    /// checks it).
     ///
     /// ```
     /// use aksara_auth::session::{MemoryStore, SessionLayer};
@@ -105,24 +108,21 @@ impl SessionLayer {
         store: impl SessionStore,
         settings: &aksara::Settings,
     ) -> Result<Self, SessionConfigError> {
-        let session = &settings.session;
+        let session: SessionSettings = settings
+            .section()
+            .map_err(|err| SessionConfigError::Settings(Arc::new(err)))?;
         let duration = |std: std::time::Duration| Duration::from_std(std).unwrap_or(Duration::MAX);
-        let same_site = match session.same_site {
-            aksara::settings::SameSite::Strict => SameSite::Strict,
-            aksara::settings::SameSite::Lax => SameSite::Lax,
-            aksara::settings::SameSite::None => SameSite::None,
-        };
         let mut layer = Self::new(store)
             .try_secret_key(settings.secret_key.as_bytes())?
-            .cookie_name(session.cookie_name.clone())
+            .cookie_name(session.cookie_name)
             .secure(session.secure)
-            .same_site(same_site)
+            .same_site(session.same_site)
             .max_age(duration(session.max_age))
             .idle_timeout(duration(session.idle_timeout))
             .absolute_lifetime(duration(session.absolute_lifetime))
-            .path(session.path.clone());
-        if let Some(domain) = &session.domain {
-            layer = layer.domain(domain.clone());
+            .path(session.path);
+        if let Some(domain) = session.domain {
+            layer = layer.domain(domain);
         }
         Ok(layer)
     }

@@ -120,6 +120,7 @@ mod layer;
 mod lifecycle;
 mod login;
 mod service;
+mod settings;
 mod store;
 
 pub use ::cookie::SameSite;
@@ -131,6 +132,7 @@ pub use id::SessionKey;
 pub use layer::SessionLayer;
 pub use login::{get_user, login, logout, update_session_auth_hash};
 pub use service::{SessionFuture, SessionService};
+pub use settings::{SessionProfile, SessionSettings};
 #[cfg(feature = "redis")]
 pub use store::RedisStore;
 pub use store::{

@@ -14,22 +14,20 @@
 //! | `debug` | `AKSARA_DEBUG` | bool | `false` |
 //! | `database_url` | `AKSARA_DATABASE_URL` | `sqlite:…`, `postgres:…`, `mysql:…` URL | `sqlite://aksara.db` |
 //! | `bind` | `AKSARA_BIND` | `host:port` | `127.0.0.1:8000` |
-//! | `[session] cookie_name` | `AKSARA_SESSION_COOKIE_NAME` | cookie name | `aksara_session` |
-//! | `[session] secure` | `AKSARA_SESSION_SECURE` | bool | `true` |
-//! | `[session] same_site` | `AKSARA_SESSION_SAME_SITE` | `strict`, `lax`, `none` | `lax` |
-//! | `[session] profile` | `AKSARA_SESSION_PROFILE` | `standard`, `strict` | `standard` |
-//! | `[session] max_age` | `AKSARA_SESSION_MAX_AGE` | duration | `14d` (`strict`: `8h`) |
-//! | `[session] idle_timeout` | `AKSARA_SESSION_IDLE_TIMEOUT` | duration | `14d` (`strict`: `30m`) |
-//! | `[session] absolute_lifetime` | `AKSARA_SESSION_ABSOLUTE_LIFETIME` | duration | `30d` (`strict`: `8h`) |
-//! | `[session] domain` | `AKSARA_SESSION_DOMAIN` | host name | none (host-only cookie) |
-//! | `[session] path` | `AKSARA_SESSION_PATH` | path | `/` |
-//! | `[csrf] trusted_origins` | `AKSARA_CSRF_TRUSTED_ORIGINS` | list of `scheme://host[:port]` | empty |
 //! | `[server] header_read_timeout` | `AKSARA_SERVER_HEADER_READ_TIMEOUT` | duration | `10s` |
 //! | `[server] body_read_timeout` | `AKSARA_SERVER_BODY_READ_TIMEOUT` | duration | `30s` |
 //! | `[server] idle_timeout` | `AKSARA_SERVER_IDLE_TIMEOUT` | duration | `60s` |
 //! | `[server] max_connections` | `AKSARA_SERVER_MAX_CONNECTIONS` | integer ≥ 1 | `1024` |
 //! | `[server] shutdown_timeout` | `AKSARA_SERVER_SHUTDOWN_TIMEOUT` | duration | `30s` |
 //! | `[app] …` | `AKSARA_APP_…` | yours: see [`Settings::extra`] | |
+//! | `[<section>] …` | `AKSARA_<SECTION>_…` | a crate's own [`Section`], such as `aksara-auth`'s `[session]` and `[csrf]` | see the section's type |
+//!
+//! Sections belong to the crate that reads them: a [`Section`] type, declared with
+//! [`declare_section!`](crate::declare_section) and read with
+//! [`Settings::section`]. `aksara-auth` declares `[session]` (the session cookie
+//! and lifetimes) and `[csrf]` (trusted origins) this way; the loader knows their
+//! variables from their field names, checks them when the settings load and
+//! refuses a table that no linked crate declares.
 //!
 //! The variable for a key is `AKSARA_`, the section and the key in capitals joined
 //! by `_`, with `__` before each deeper key: `app.mailer.host` is
@@ -41,8 +39,7 @@
 //! Durations are whole seconds (`3600`) or text such as `"500ms"`, `"30m"`,
 //! `"12h"`, `"7d"` or `"1h 30m"` ([`parse_duration`]).
 //!
-//! The session lifetimes and the `[server]` limits are trade-offs explained on
-//! [`SessionSettings`] and [`ServerSettings`].
+//! The `[server]` limits are trade-offs explained on [`ServerSettings`].
 //!
 //! A malformed value, an unknown key in the file or a missing key of your own
 //! settings is a [`SettingsError`] naming the key, where its value came from (file
@@ -62,13 +59,13 @@
 //! secret_key = "hV3kP9sQ2wX7zR1mN5bT8cY4fJ6gL0dA"
 //! database_url = "sqlite://blog.db"
 //!
-//! [session]
-//! max_age = "7d"
+//! [server]
+//! idle_timeout = "30s"
 //! "#;
-//! let env = [("AKSARA_SESSION_MAX_AGE", "1h"), ("AKSARA_BIND", "0.0.0.0:8080")];
+//! let env = [("AKSARA_SERVER_IDLE_TIMEOUT", "5s"), ("AKSARA_BIND", "0.0.0.0:8080")];
 //! let settings = Settings::from_sources(Some(file), env)?;
 //!
-//! assert_eq!(settings.session.max_age, Duration::from_secs(3600)); // env wins
+//! assert_eq!(settings.server.idle_timeout, Duration::from_secs(5)); // env wins
 //! assert_eq!(settings.database_url, "sqlite://blog.db");
 //! assert_eq!(settings.bind, "0.0.0.0:8080");
 //! assert!(!format!("{settings:?}").contains("hV3k"));
@@ -78,14 +75,14 @@
 mod de;
 mod duration;
 mod secret;
+mod section;
 mod server;
-mod session;
 mod source;
 
 pub use duration::{InvalidDuration, deserialize_duration, parse_duration};
 pub use secret::SecretKey;
+pub use section::{GivenKeys, InvalidKey, Section, SectionDeclaration, declared_sections};
 pub use server::ServerSettings;
-pub use session::{SessionProfile, SessionSettings};
 pub use source::SettingSource;
 
 use std::fmt;
@@ -93,7 +90,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::de::DeserializeOwned;
 
 use crate::Backend;
 use source::{Node, Value};
@@ -148,91 +145,12 @@ pub struct Settings {
     /// The `host:port` the server listens on (`bind`, `AKSARA_BIND`; default
     /// [`DEFAULT_BIND`]).
     pub bind: String,
-    /// The session cookie and lifetimes (`[session]`, `AKSARA_SESSION_*`).
-    pub session: SessionSettings,
-    /// Cross-site request checks (`[csrf]`, `AKSARA_CSRF_*`).
-    pub csrf: CsrfSettings,
     /// Timeouts and the connection limit of [`Aksara::serve`](crate::Aksara::serve)
     /// (`[server]`, `AKSARA_SERVER_*`).
     pub server: ServerSettings,
-    /// The application's own keys (`[app]`, `AKSARA_APP_*`), read by [`Settings::extra`].
-    extra: Node,
-}
-
-/// Cross-site request forgery checks (`[csrf]` in TOML, `AKSARA_CSRF_*` in the
-/// environment).
-///
-/// ```
-/// let settings = aksara::Settings::from_sources(
-///     Some("debug = true\n[csrf]\ntrusted_origins = [\"https://App.example.com/\"]\n"),
-///     [("AKSARA_DEBUG", "true")],
-/// )?;
-/// assert_eq!(settings.csrf.trusted_origins, ["https://app.example.com"]);
-/// # Ok::<(), aksara::SettingsError>(())
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-#[non_exhaustive]
-pub struct CsrfSettings {
-    /// Origins besides the site's own that may send unsafe requests (POST, PUT,
-    /// PATCH, DELETE) authenticated by the session cookie, as `scheme://host[:port]`;
-    /// normalised to lower case without a trailing slash. In the environment,
-    /// separate them with commas.
-    pub trusted_origins: Vec<String>,
-}
-
-/// The `SameSite` attribute of a cookie. Read case-insensitively.
-///
-/// ```
-/// use aksara::settings::SameSite;
-/// assert_eq!(SameSite::default(), SameSite::Lax);
-/// assert_eq!(SameSite::Strict.as_str(), "Strict");
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum SameSite {
-    /// Never sent on cross-site requests.
-    Strict,
-    /// Sent on top-level cross-site navigations with safe methods (the default).
-    #[default]
-    Lax,
-    /// Always sent; requires `secure = true`.
-    None,
-}
-
-impl SameSite {
-    /// The attribute's value as written in a `Set-Cookie` header.
-    ///
-    /// ```
-    /// assert_eq!(aksara::settings::SameSite::None.as_str(), "None");
-    /// ```
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Strict => "Strict",
-            Self::Lax => "Lax",
-            Self::None => "None",
-        }
-    }
-}
-
-impl fmt::Display for SameSite {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for SameSite {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        match text.trim().to_ascii_lowercase().as_str() {
-            "strict" => Ok(Self::Strict),
-            "lax" => Ok(Self::Lax),
-            "none" => Ok(Self::None),
-            _ => Err(serde::de::Error::custom(format!(
-                "expected \"strict\", \"lax\" or \"none\", got {text:?}"
-            ))),
-        }
-    }
+    /// Every value from the file and the environment, for [`Settings::section`]
+    /// and [`Settings::extra`].
+    tree: Node,
 }
 
 /// Why settings could not be loaded. Every variant names what to fix.
@@ -300,9 +218,9 @@ pub enum SettingsError {
     },
 }
 
-/// The file's shape at the top level; sections are their public types.
+/// The file's top-level keys that `aksara` reads itself; tables are
+/// [`Section`]s, and `[app]` is read by [`Settings::extra`].
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawSettings {
     #[serde(default)]
     secret_key: Option<String>,
@@ -312,16 +230,10 @@ struct RawSettings {
     database_url: String,
     #[serde(default = "default_bind")]
     bind: String,
-    #[serde(default)]
-    session: SessionSettings,
-    #[serde(default)]
-    csrf: CsrfSettings,
-    #[serde(default)]
-    server: ServerSettings,
-    /// Read by [`Settings::extra`]; only its presence is checked here.
-    #[serde(default, rename = "app")]
-    _app: Option<IgnoredAny>,
 }
+
+/// The table of the application's own keys, read by [`Settings::extra`].
+const APP_TABLE: &str = "app";
 
 fn default_database_url() -> String {
     DEFAULT_DATABASE_URL.into()
@@ -338,10 +250,8 @@ impl Default for Settings {
             debug: false,
             database_url: DEFAULT_DATABASE_URL.into(),
             bind: DEFAULT_BIND.into(),
-            session: SessionSettings::default(),
-            csrf: CsrfSettings::default(),
             server: ServerSettings::default(),
-            extra: Node::empty_table(SettingSource::Default),
+            tree: Node::empty_table(SettingSource::Default),
         }
     }
 }
@@ -460,7 +370,40 @@ impl Settings {
     /// # Ok::<(), aksara::SettingsError>(())
     /// ```
     pub fn extra<T: DeserializeOwned>(&self) -> Result<T, SettingsError> {
-        de::from_node(&self.extra, "app")
+        match self.tree.get(&[APP_TABLE]) {
+            Some(table) => de::from_node(table, APP_TABLE),
+            None => de::from_node(&Node::empty_table(SettingSource::Default), APP_TABLE),
+        }
+    }
+
+    /// Reads the section `T` (`[T::NAME]` in the file, `AKSARA_<NAME>_*` in the
+    /// environment, which wins) and runs its [`Section::finish`]. A declared
+    /// section ([`declare_section!`](crate::declare_section)) was already checked
+    /// when the settings loaded, so this only fails for settings that did not come
+    /// from a loader.
+    ///
+    /// # Errors
+    /// [`SettingsError::Invalid`] or [`SettingsError::Missing`], naming the key and
+    /// where its value came from.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use aksara::settings::ServerSettings;
+    ///
+    /// let settings = aksara::Settings::from_sources(
+    ///     Some("debug = true\n[server]\nidle_timeout = \"20s\"\n"),
+    ///     None::<(String, String)>,
+    /// )?;
+    /// let server: ServerSettings = settings.section()?;
+    /// assert_eq!(server.idle_timeout, Duration::from_secs(20));
+    /// assert_eq!(server, settings.server);
+    /// # Ok::<(), aksara::SettingsError>(())
+    /// ```
+    pub fn section<T: Section>(&self) -> Result<T, SettingsError> {
+        match self.tree.get(&[T::NAME]) {
+            Some(table) => section::read(table),
+            None => section::read(&Node::empty_table(SettingSource::Default)),
+        }
     }
 
     /// Checks the secret key as [`Settings::load`] does: outside debug mode a
@@ -505,6 +448,7 @@ impl Settings {
                 None => {}
             }
         }
+        check_top_level_keys(&tree)?;
         let raw: RawSettings = de::from_node(&tree, "")?;
         let invalid = |key: &[&str], message: String| SettingsError::Invalid {
             key: key.join("."),
@@ -523,38 +467,19 @@ impl Settings {
             ));
         }
         check_bind(&raw.bind).map_err(|message| invalid(&["bind"], message))?;
-        let mut session = raw.session;
-        session.apply_profile(|key| tree.get(&["session", key]).is_some());
-        check_session(&session).map_err(|(key, message)| invalid(&["session", key], message))?;
-        let server = raw.server;
-        server
-            .check()
-            .map_err(|(key, message)| invalid(&["server", key], message))?;
-        session.domain = session.domain.map(|domain| domain.to_ascii_lowercase());
-        let mut csrf = raw.csrf;
-        for (index, origin) in csrf.trusted_origins.iter_mut().enumerate() {
-            *origin = normalize_origin(origin).map_err(|message| SettingsError::Invalid {
-                key: format!("csrf.trusted_origins[{index}]"),
-                origin: tree
-                    .get(&["csrf", "trusted_origins"])
-                    .and_then(|node| match &node.value {
-                        Value::Array(items) => items.get(index).map(|item| item.origin.clone()),
-                        _ => Some(node.origin.clone()),
-                    })
-                    .unwrap_or(SettingSource::Default),
-                message,
-            })?;
+        if let Some(app) = tree.get(&[APP_TABLE])
+            && !matches!(app.value, Value::Table(_))
+        {
+            return Err(invalid(
+                &[APP_TABLE],
+                "expected a table ([app] in TOML) of the application's own settings".into(),
+            ));
         }
-        let extra = match tree.get(&["app"]) {
-            Some(node) if matches!(node.value, Value::Table(_)) => node.clone(),
-            Some(_) => {
-                return Err(invalid(
-                    &["app"],
-                    "expected a table ([app] in TOML) of the application's own settings".into(),
-                ));
-            }
-            None => Node::empty_table(SettingSource::Default),
-        };
+        let empty = Node::empty_table(SettingSource::Default);
+        for declared in section::declared_sections() {
+            declared.check(tree.get(&[declared.name()]).unwrap_or(&empty))?;
+        }
+        let server = section::read(tree.get(&[ServerSettings::NAME]).unwrap_or(&empty))?;
 
         let secret_origin = tree.origin_of(&["secret_key"]);
         let secret_key = secret_key(raw.secret_key, raw.debug, secret_origin)?;
@@ -564,12 +489,42 @@ impl Settings {
             debug: raw.debug,
             database_url: raw.database_url,
             bind: raw.bind,
-            session,
-            csrf,
             server,
-            extra,
+            tree,
         })
     }
+}
+
+/// Refuses a top-level key that is neither one of `aksara`'s own, `[app]`, nor a
+/// declared section, as serde's `deny_unknown_fields` would word it.
+fn check_top_level_keys(tree: &Node) -> Result<(), SettingsError> {
+    let Value::Table(map) = &tree.value else {
+        return Ok(());
+    };
+    let own = de::field_names::<RawSettings>();
+    let sections: Vec<&str> = section::declared_sections()
+        .map(SectionDeclaration::name)
+        .collect();
+    let known = |key: &str| own.contains(&key) || key == APP_TABLE || sections.contains(&key);
+    let Some((key, node)) = map.iter().find(|(key, _)| !known(key)) else {
+        return Ok(());
+    };
+    let expected: Vec<String> = own
+        .iter()
+        .copied()
+        .chain([APP_TABLE])
+        .chain(sections.iter().copied())
+        .map(|key| format!("`{key}`"))
+        .collect();
+    Err(SettingsError::Invalid {
+        key: key.clone(),
+        origin: node.origin.clone(),
+        message: format!(
+            "unknown field `{key}`, expected one of {} (a table of another crate's settings \
+             is known once that crate is linked and declares it with aksara::declare_section!)",
+            expected.join(", ")
+        ),
+    })
 }
 
 impl fmt::Debug for Settings {
@@ -580,10 +535,8 @@ impl fmt::Debug for Settings {
             .field("debug", &self.debug)
             .field("database_url", &redact_url(&self.database_url))
             .field("bind", &self.bind)
-            .field("session", &self.session)
-            .field("csrf", &self.csrf)
             .field("server", &self.server)
-            .field("extra_keys", &self.extra.keys())
+            .field("keys", &self.tree.keys())
             .finish()
     }
 }
@@ -614,33 +567,34 @@ fn process_env() -> Result<Vec<(String, String)>, SettingsError> {
 /// The settings key an `AKSARA_*` variable sets, if it sets one.
 fn env_key_path(var: &str) -> Option<Vec<String>> {
     let name = var.strip_prefix(ENV_PREFIX)?.to_ascii_lowercase();
-    if let Some(rest) = name.strip_prefix("app_") {
-        let mut path = vec!["app".to_owned()];
-        for segment in rest.split("__") {
-            if segment.is_empty() {
+    // `AKSARA_APP_MAILER__HOST` → `app.mailer.host`; a section's first key must be
+    // one of its fields, deeper keys are the section's business.
+    let nested = |table: &str, rest: &str, first_ok: &dyn Fn(&str) -> bool| {
+        let mut path = vec![table.to_owned()];
+        for (index, segment) in rest.split("__").enumerate() {
+            if segment.is_empty() || (index == 0 && !first_ok(segment)) {
                 return None;
             }
             path.push(segment.to_owned());
         }
-        return Some(path);
+        Some(path)
+    };
+    if let Some(rest) = name.strip_prefix("app_") {
+        return nested(APP_TABLE, rest, &|_| true);
     }
-    let sections = [
-        ("session", de::field_names::<SessionSettings>()),
-        ("csrf", de::field_names::<CsrfSettings>()),
-        ("server", de::field_names::<ServerSettings>()),
-    ];
-    for (section, fields) in sections {
-        if let Some(key) = name
-            .strip_prefix(section)
+    for declared in section::declared_sections() {
+        let fields = declared.fields();
+        if let Some(path) = name
+            .strip_prefix(declared.name())
             .and_then(|rest| rest.strip_prefix('_'))
-            .filter(|key| fields.contains(key))
+            .and_then(|rest| nested(declared.name(), rest, &|key| fields.contains(&key)))
         {
-            return Some(vec![section.to_owned(), key.to_owned()]);
+            return Some(path);
         }
     }
-    let top = de::field_names::<RawSettings>();
-    let is_section = |key: &str| key == "app" || sections.iter().any(|(s, _)| *s == key);
-    (top.contains(&name.as_str()) && !is_section(&name)).then(|| vec![name])
+    de::field_names::<RawSettings>()
+        .contains(&name.as_str())
+        .then(|| vec![name])
 }
 
 /// Applies the secret-key policy: refuse a weak key outside debug mode, warn (and
@@ -690,68 +644,6 @@ fn check_bind(bind: &str) -> Result<(), String> {
         return Err(expected());
     }
     Ok(())
-}
-
-fn check_session(session: &SessionSettings) -> Result<(), (&'static str, String)> {
-    let name = &session.cookie_name;
-    let separators = "()<>@,;:\\\"/[]?={} \t";
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|ch| ch.is_ascii_graphic() && !separators.contains(ch))
-    {
-        return Err((
-            "cookie_name",
-            format!("expected a cookie name of letters, digits and !#$%&'*+-.^_`|~, got {name:?}"),
-        ));
-    }
-    if !session.path.starts_with('/') || session.path.chars().any(|ch| ch == ';' || ch.is_control())
-    {
-        return Err((
-            "path",
-            format!("expected a path starting with /, got {:?}", session.path),
-        ));
-    }
-    if let Some(domain) = &session.domain
-        && (domain.is_empty()
-            || !domain
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '.'))
-    {
-        return Err((
-            "domain",
-            format!("expected a host name such as example.com, got {domain:?}"),
-        ));
-    }
-    for (key, value) in [
-        ("max_age", session.max_age),
-        ("idle_timeout", session.idle_timeout),
-        ("absolute_lifetime", session.absolute_lifetime),
-    ] {
-        if value.is_zero() {
-            return Err((key, "expected a duration greater than zero".into()));
-        }
-    }
-    if session.same_site == SameSite::None && !session.secure {
-        return Err((
-            "same_site",
-            "same_site = \"none\" requires secure = true (browsers drop such cookies otherwise)"
-                .into(),
-        ));
-    }
-    Ok(())
-}
-
-/// `https://App.Example.com:443/` → `https://app.example.com`.
-fn normalize_origin(text: &str) -> Result<String, String> {
-    let expected = || format!("expected an origin such as https://app.example.com, got {text:?}");
-    let url = url::Url::parse(text.trim()).map_err(|_| expected())?;
-    let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
-    let web = matches!(url.scheme(), "http" | "https");
-    if !bare || !web || url.host_str().is_none() || !url.username().is_empty() {
-        return Err(expected());
-    }
-    Ok(url.origin().ascii_serialization())
 }
 
 /// The URL with its password (and any password-like query parameter) hidden.

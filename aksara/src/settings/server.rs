@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::deserialize_duration;
+use super::{GivenKeys, InvalidKey, Section, deserialize_duration};
 
 /// Timeouts and the connection limit of [`Aksara::serve`](crate::Aksara::serve)
 /// (`[server]` in TOML, `AKSARA_SERVER_*` in the environment).
@@ -89,21 +89,31 @@ impl Default for ServerSettings {
     }
 }
 
-impl ServerSettings {
-    /// The key and message of the first value that cannot be served with.
-    pub(super) fn check(&self) -> Result<(), (&'static str, String)> {
+impl Section for ServerSettings {
+    const NAME: &'static str = "server";
+
+    /// Refuses a value that would disable a guard: a zero timeout or no connection.
+    fn finish(&mut self, _given: &GivenKeys<'_>) -> Result<(), InvalidKey> {
         for (key, value) in [
             ("header_read_timeout", self.header_read_timeout),
             ("body_read_timeout", self.body_read_timeout),
             ("idle_timeout", self.idle_timeout),
         ] {
             if value.is_zero() {
-                return Err((key, "expected a duration greater than zero".into()));
+                return Err(InvalidKey::new(
+                    key,
+                    "expected a duration greater than zero",
+                ));
             }
         }
         if self.max_connections == 0 {
-            return Err(("max_connections", "expected at least 1 connection".into()));
+            return Err(InvalidKey::new(
+                "max_connections",
+                "expected at least 1 connection",
+            ));
         }
         Ok(())
     }
 }
+
+crate::declare_section!(ServerSettings);

@@ -1,12 +1,14 @@
-//! The `[session]` section: the session cookie, how long a session lives, and the
-//! one-setting strict profile.
+//! The `[session]` section of [`aksara::Settings`]: the session cookie, how long
+//! a session lives, and the one-setting strict profile. Read by
+//! [`SessionLayer::from_settings`](super::SessionLayer::from_settings).
 
 use std::fmt;
 use std::time::Duration;
 
-use serde::Deserialize;
+use aksara::settings::{GivenKeys, InvalidKey, Section, deserialize_duration};
+use serde::{Deserialize, Deserializer};
 
-use super::{SameSite, deserialize_duration};
+use super::SameSite;
 
 const MINUTE: u64 = 60;
 const HOUR: u64 = 60 * MINUTE;
@@ -14,6 +16,18 @@ const DAY: u64 = 24 * HOUR;
 
 /// The session cookie and how long a session lives (`[session]` in TOML,
 /// `AKSARA_SESSION_*` in the environment). The cookie is always `HttpOnly`.
+///
+/// | TOML key | environment variable | type | default |
+/// |---|---|---|---|
+/// | `cookie_name` | `AKSARA_SESSION_COOKIE_NAME` | cookie name | `aksara_session` |
+/// | `secure` | `AKSARA_SESSION_SECURE` | bool | `true` |
+/// | `same_site` | `AKSARA_SESSION_SAME_SITE` | `strict`, `lax`, `none` | `lax` |
+/// | `profile` | `AKSARA_SESSION_PROFILE` | `standard`, `strict` | `standard` |
+/// | `max_age` | `AKSARA_SESSION_MAX_AGE` | duration | `14d` (`strict`: `8h`) |
+/// | `idle_timeout` | `AKSARA_SESSION_IDLE_TIMEOUT` | duration | `14d` (`strict`: `30m`) |
+/// | `absolute_lifetime` | `AKSARA_SESSION_ABSOLUTE_LIFETIME` | duration | `30d` (`strict`: `8h`) |
+/// | `domain` | `AKSARA_SESSION_DOMAIN` | host name | none (host-only cookie) |
+/// | `path` | `AKSARA_SESSION_PATH` | path | `/` |
 ///
 /// # Lifetimes: the trade-off
 ///
@@ -36,17 +50,19 @@ const DAY: u64 = 24 * HOUR;
 ///
 /// ```
 /// use std::time::Duration;
-/// let session = aksara::settings::SessionSettings::default();
+/// use aksara_auth::session::{SameSite, SessionSettings};
+///
+/// let session = SessionSettings::default();
 /// assert_eq!(session.cookie_name, "aksara_session");
 /// assert!(session.secure);
-/// assert_eq!(session.same_site, aksara::settings::SameSite::Lax);
+/// assert_eq!(session.same_site, SameSite::Lax);
 /// assert_eq!(session.idle_timeout, Duration::from_secs(14 * 86_400));
 ///
-/// let strict = aksara::Settings::from_sources(
+/// let strict: SessionSettings = aksara::Settings::from_sources(
 ///     Some("debug = true\n[session]\nprofile = \"strict\"\nabsolute_lifetime = \"4h\"\n"),
 ///     None::<(String, String)>,
 /// )?
-/// .session;
+/// .section()?;
 /// assert_eq!(strict.idle_timeout, Duration::from_secs(30 * 60));
 /// assert_eq!(strict.absolute_lifetime, Duration::from_secs(4 * 3600)); // explicit wins
 /// # Ok::<(), aksara::SettingsError>(())
@@ -60,7 +76,9 @@ pub struct SessionSettings {
     /// Send the cookie over HTTPS only (default `true`; browsers accept it on
     /// `http://localhost` too).
     pub secure: bool,
-    /// The cookie's `SameSite` attribute (default [`SameSite::Lax`]).
+    /// The cookie's `SameSite` attribute (default [`SameSite::Lax`]); read
+    /// case-insensitively.
+    #[serde(deserialize_with = "deserialize_same_site")]
     pub same_site: SameSite,
     /// Which defaults the three lifetimes below take (default
     /// [`SessionProfile::Standard`]); a lifetime set explicitly wins.
@@ -104,8 +122,9 @@ impl SessionSettings {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let strict = aksara::settings::SessionSettings::strict();
-    /// assert_eq!(strict.profile, aksara::settings::SessionProfile::Strict);
+    /// use aksara_auth::session::{SessionProfile, SessionSettings};
+    /// let strict = SessionSettings::strict();
+    /// assert_eq!(strict.profile, SessionProfile::Strict);
     /// assert_eq!(strict.idle_timeout, Duration::from_secs(1800));
     /// assert_eq!(strict.absolute_lifetime, Duration::from_secs(8 * 3600));
     /// assert_eq!(strict.max_age, strict.absolute_lifetime);
@@ -121,22 +140,92 @@ impl SessionSettings {
         }
     }
 
-    /// Gives the lifetimes that `is_set` says were not set explicitly the
-    /// profile's values.
-    pub(super) fn apply_profile(&mut self, is_set: impl Fn(&str) -> bool) {
+    /// Gives the lifetimes that were not set explicitly the profile's values.
+    fn apply_profile(&mut self, given: &GivenKeys<'_>) {
         let profile = match self.profile {
             SessionProfile::Standard => return,
             SessionProfile::Strict => Self::strict(),
         };
-        if !is_set("max_age") {
+        if !given.is_set("max_age") {
             self.max_age = profile.max_age;
         }
-        if !is_set("idle_timeout") {
+        if !given.is_set("idle_timeout") {
             self.idle_timeout = profile.idle_timeout;
         }
-        if !is_set("absolute_lifetime") {
+        if !given.is_set("absolute_lifetime") {
             self.absolute_lifetime = profile.absolute_lifetime;
         }
+    }
+}
+
+impl Section for SessionSettings {
+    const NAME: &'static str = "session";
+
+    /// Applies the profile, then refuses a cookie a browser would reject or drop.
+    fn finish(&mut self, given: &GivenKeys<'_>) -> Result<(), InvalidKey> {
+        self.apply_profile(given);
+        let name = &self.cookie_name;
+        if !super::cookie::is_cookie_name(name) {
+            return Err(InvalidKey::new(
+                "cookie_name",
+                format!(
+                    "expected a cookie name of letters, digits and !#$%&'*+-.^_`|~, got {name:?}"
+                ),
+            ));
+        }
+        if !self.path.starts_with('/') || !super::cookie::is_attribute_value(&self.path) {
+            return Err(InvalidKey::new(
+                "path",
+                format!("expected a path starting with /, got {:?}", self.path),
+            ));
+        }
+        if let Some(domain) = &mut self.domain {
+            if domain.is_empty()
+                || !domain
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '.')
+            {
+                return Err(InvalidKey::new(
+                    "domain",
+                    format!("expected a host name such as example.com, got {domain:?}"),
+                ));
+            }
+            domain.make_ascii_lowercase();
+        }
+        for (key, value) in [
+            ("max_age", self.max_age),
+            ("idle_timeout", self.idle_timeout),
+            ("absolute_lifetime", self.absolute_lifetime),
+        ] {
+            if value.is_zero() {
+                return Err(InvalidKey::new(
+                    key,
+                    "expected a duration greater than zero",
+                ));
+            }
+        }
+        if self.same_site == SameSite::None && !self.secure {
+            return Err(InvalidKey::new(
+                "same_site",
+                "same_site = \"none\" requires secure = true (browsers drop such cookies otherwise)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+aksara::declare_section!(SessionSettings);
+
+/// `strict`, `lax` or `none`, in any case.
+fn deserialize_same_site<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SameSite, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    match text.trim().to_ascii_lowercase().as_str() {
+        "strict" => Ok(SameSite::Strict),
+        "lax" => Ok(SameSite::Lax),
+        "none" => Ok(SameSite::None),
+        _ => Err(serde::de::Error::custom(format!(
+            "expected \"strict\", \"lax\" or \"none\", got {text:?}"
+        ))),
     }
 }
 
@@ -145,7 +234,7 @@ impl SessionSettings {
 /// [`SessionSettings`] for the trade-off.
 ///
 /// ```
-/// use aksara::settings::SessionProfile;
+/// use aksara_auth::session::SessionProfile;
 /// assert_eq!(SessionProfile::default(), SessionProfile::Standard);
 /// assert_eq!(SessionProfile::Strict.as_str(), "strict");
 /// ```
@@ -163,7 +252,7 @@ impl SessionProfile {
     /// The name written in settings.
     ///
     /// ```
-    /// assert_eq!(aksara::settings::SessionProfile::Standard.as_str(), "standard");
+    /// assert_eq!(aksara_auth::session::SessionProfile::Standard.as_str(), "standard");
     /// ```
     #[must_use]
     pub fn as_str(self) -> &'static str {
