@@ -26,7 +26,7 @@ use std::convert::Infallible;
 use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use axum::body::{Body, Bytes, HttpBody};
@@ -85,16 +85,6 @@ impl Routing {
     fn router(router: Router) -> Self {
         Self {
             call: Arc::new(RouterLink(router)),
-        }
-    }
-
-    /// The innermost link of an app turned into a router: one of its routes.
-    fn route(route: Route) -> Self {
-        Self {
-            call: Arc::new(RouteLink {
-                route: Mutex::new(route.clone()),
-                spare: route,
-            }),
         }
     }
 
@@ -234,44 +224,17 @@ impl Future for AppFuture {
     }
 }
 
-/// The router link. `Router::call` takes `&mut self`; a clone costs one `Arc`
-/// count.
+/// The router link, innermost when served: boxed behind layers, as it is when
+/// called first. `Router::call` takes `&mut self`; a clone costs one `Arc` count.
 struct RouterLink(Router);
 
-impl Innermost for RouterLink {
+impl RouterLink {
     fn route(&self, request: Request) -> RouteFuture<Infallible> {
         Service::call(&mut self.0.clone(), request)
     }
 }
 
-/// The route link, for an app turned into a router. `Route::call` takes
-/// `&mut self` but only clones the boxed service it holds and calls the clone, so
-/// one `Route` can serve every request through a lock held for that clone; a
-/// shared reference would need a clone of its own first, a second allocation per
-/// request. When another request holds the lock, the spare is cloned instead of
-/// waiting.
-struct RouteLink {
-    route: Mutex<Route>,
-    spare: Route,
-}
-
-impl Innermost for RouteLink {
-    fn route(&self, request: Request) -> RouteFuture<Infallible> {
-        match self.route.try_lock() {
-            Ok(mut route) => route.call(request),
-            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().call(request),
-            Err(TryLockError::WouldBlock) => self.spare.clone().call(request),
-        }
-    }
-}
-
-/// The innermost link, the router or one route: boxed behind layers, as it is
-/// when called first.
-trait Innermost: Send + Sync {
-    fn route(&self, request: Request) -> RouteFuture<Infallible>;
-}
-
-impl<T: Innermost> Call for T {
+impl Call for RouterLink {
     fn call(&self, request: Request) -> RoutingFuture {
         RoutingFuture::boxed(Respond {
             future: self.route(request),
@@ -287,6 +250,9 @@ impl<T: Innermost> Call for T {
     }
 }
 
+/// Any other link: a layer's service around the next link, or, in an app turned
+/// into a router, the route itself (`Route` is a service; that path is not the
+/// one `serve` takes).
 struct ServiceLink<T>(T);
 
 impl<T> Call for ServiceLink<T>
@@ -300,8 +266,9 @@ where
         let mut service = self.0.clone();
         // Services are nearly always ready. Asking once without a waker lets the
         // common case call at once, so the boxed future holds only the service's
-        // future, not the request and the service as well. If it is not ready,
-        // the future below asks again with the task's waker.
+        // future, not the request and the service as well: 0.36 k instructions
+        // per anonymous request under callgrind (BENCHMARKS.md, 2026-12-07). If it
+        // is not ready, the future below asks again with the task's waker.
         match service.poll_ready(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(Ok(())) => RoutingFuture::boxed(Respond {
                 future: service.call(request),
@@ -448,7 +415,7 @@ impl Layer<Route> for AppStack {
     type Service = AppService;
 
     fn layer(&self, route: Route) -> AppService {
-        self.around(Routing::route(route))
+        self.around(Routing::service(route))
     }
 }
 
@@ -526,7 +493,7 @@ mod tests {
     /// The `Route` axum gives a layer for `GET /` answering "hi".
     fn hello_route() -> Route {
         #[derive(Clone)]
-        struct Capture(Arc<Mutex<Option<Route>>>);
+        struct Capture(Arc<std::sync::Mutex<Option<Route>>>);
         impl Layer<Route> for Capture {
             type Service = Route;
             fn layer(&self, route: Route) -> Route {
@@ -545,21 +512,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_route_busy_with_another_request_is_called_through_its_spare() {
-        let link = Routing::route(hello_route());
-        let ready = link.clone().call(get_root()).await.unwrap();
-        assert_eq!(body(ready).await, "hi");
-
-        let route = hello_route();
-        let busy = RouteLink {
-            route: Mutex::new(route.clone()),
-            spare: route,
-        };
-        let future = {
-            let _held = busy.route.lock().unwrap();
-            Call::call(&busy, get_root())
-        };
-        assert_eq!(body(future.await.unwrap()).await, "hi");
+    async fn a_route_link_answers_every_request() {
+        let link = Routing::service(hello_route());
+        for _ in 0..2 {
+            let response = link.clone().call(get_root()).await.unwrap();
+            assert_eq!(body(response).await, "hi");
+        }
     }
 
     /// A service that is not ready until `open` is set, then wakes whoever asked.
@@ -567,7 +525,7 @@ mod tests {
     struct Gate<S> {
         inner: S,
         open: Arc<std::sync::atomic::AtomicBool>,
-        waiting: Arc<Mutex<Option<Waker>>>,
+        waiting: Arc<std::sync::Mutex<Option<std::task::Waker>>>,
     }
 
     impl<S: Service<Request>> Service<Request> for Gate<S> {
@@ -591,7 +549,7 @@ mod tests {
     #[tokio::test]
     async fn a_layer_that_is_not_ready_is_waited_for_with_the_task_waker() {
         let open = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let waiting = Arc::new(Mutex::new(None::<Waker>));
+        let waiting = Arc::new(std::sync::Mutex::new(None::<std::task::Waker>));
         let gate = Gate {
             inner: Routing::router(hello_router()),
             open: Arc::clone(&open),
