@@ -192,18 +192,11 @@ impl Section for SessionSettings {
             }
             domain.make_ascii_lowercase();
         }
-        for (key, value) in [
+        InvalidKey::unless_nonzero([
             ("max_age", self.max_age),
             ("idle_timeout", self.idle_timeout),
             ("absolute_lifetime", self.absolute_lifetime),
-        ] {
-            if value.is_zero() {
-                return Err(InvalidKey::new(
-                    key,
-                    "expected a duration greater than zero",
-                ));
-            }
-        }
+        ])?;
         if self.same_site == SameSite::None && !self.secure {
             return Err(InvalidKey::new(
                 "same_site",

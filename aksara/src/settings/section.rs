@@ -191,6 +191,29 @@ impl InvalidKey {
         }
     }
 
+    /// Refuses the first of `durations` (key, value) that is zero: a timeout or
+    /// lifetime of zero would switch off what it bounds.
+    ///
+    /// # Errors
+    /// The first zero duration, as `expected a duration greater than zero`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use aksara::settings::InvalidKey;
+    /// let ok = InvalidKey::unless_nonzero([("ttl", Duration::from_secs(5))]);
+    /// assert!(ok.is_ok());
+    /// let err = InvalidKey::unless_nonzero([("ttl", Duration::ZERO)]).unwrap_err();
+    /// assert_eq!(err.to_string(), "ttl: expected a duration greater than zero");
+    /// ```
+    pub fn unless_nonzero<'a>(
+        durations: impl IntoIterator<Item = (&'a str, std::time::Duration)>,
+    ) -> Result<(), Self> {
+        match durations.into_iter().find(|(_, value)| value.is_zero()) {
+            Some((key, _)) => Err(Self::new(key, "expected a duration greater than zero")),
+            None => Ok(()),
+        }
+    }
+
     /// The [`SettingsError`] for this key of section `name` in `table`, naming
     /// where the value came from.
     fn into_settings_error(self, name: &str, table: &Node) -> SettingsError {

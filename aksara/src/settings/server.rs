@@ -94,18 +94,11 @@ impl Section for ServerSettings {
 
     /// Refuses a value that would disable a guard: a zero timeout or no connection.
     fn finish(&mut self, _given: &GivenKeys<'_>) -> Result<(), InvalidKey> {
-        for (key, value) in [
+        InvalidKey::unless_nonzero([
             ("header_read_timeout", self.header_read_timeout),
             ("body_read_timeout", self.body_read_timeout),
             ("idle_timeout", self.idle_timeout),
-        ] {
-            if value.is_zero() {
-                return Err(InvalidKey::new(
-                    key,
-                    "expected a duration greater than zero",
-                ));
-            }
-        }
+        ])?;
         if self.max_connections == 0 {
             return Err(InvalidKey::new(
                 "max_connections",
