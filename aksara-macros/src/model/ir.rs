@@ -5,6 +5,8 @@
 
 use syn::{Expr, Ident, Path, Type, Visibility};
 
+pub(crate) use crate::types::{Scalar, TypeKind};
+
 /// A struct deriving `Model`.
 pub(crate) struct Model {
     /// The struct's name.
@@ -94,51 +96,6 @@ pub(crate) struct Column {
     pub(crate) normalize: Option<Expr>,
     /// The `on_delete` rule of a foreign key (`None` for other fields).
     pub(crate) on_delete: Option<OnDelete>,
-}
-
-/// What a field type was recognised as, from its last path segment.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) struct TypeKind {
-    /// The stored type.
-    pub(crate) scalar: Scalar,
-    /// Wrapped in `Option`.
-    pub(crate) optional: bool,
-}
-
-/// The types the derive recognises; anything else is `Other` and left to the
-/// `FieldType` bound.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Scalar {
-    /// `bool`.
-    Bool,
-    /// `i16`.
-    I16,
-    /// `i32`.
-    I32,
-    /// `i64`.
-    I64,
-    /// `f32`.
-    F32,
-    /// `f64`.
-    F64,
-    /// `String`.
-    String,
-    /// `Vec<u8>`.
-    Bytes,
-    /// `Uuid`.
-    Uuid,
-    /// `DateTime<…>`.
-    DateTime,
-    /// `NaiveDate`.
-    Date,
-    /// `serde_json::Value`.
-    JsonValue,
-    /// `Json<T>`.
-    Json,
-    /// `ForeignKey<M>`.
-    ForeignKey,
-    /// A newtype or alias, checked by the `FieldType` bound.
-    Other,
 }
 
 /// `on_delete` of a foreign key.
