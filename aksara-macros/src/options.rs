@@ -156,10 +156,7 @@ impl<T> Attr<T> {
         if self.given.is_some() {
             input.cx.error_spanned_by(
                 key,
-                format!(
-                    "duplicate {} `{key}`; it is already set",
-                    input.scope.noun
-                ),
+                format!("duplicate {} `{key}`; it is already set", input.scope.noun),
             );
         } else {
             self.given = Some(Given {
@@ -191,7 +188,10 @@ pub(crate) fn parse_attributes(
     mut each: impl FnMut(&ParseNestedMeta<'_>, usize) -> syn::Result<()>,
 ) {
     let mut order = 0;
-    for attr in attrs.iter().filter(|attr| attr.path().is_ident(scope.attribute)) {
+    for attr in attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident(scope.attribute))
+    {
         let parsed = attr.parse_nested_meta(|meta| {
             order += 1;
             each(&meta, order)

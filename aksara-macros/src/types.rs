@@ -191,4 +191,3 @@ pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
         _ => None,
     }
 }
-

@@ -107,7 +107,12 @@ mod tests {
     #[test]
     fn every_mistake_in_one_attribute_is_reported() {
         assert_eq!(
-            errors_of(quote!(redirect, redirct = "/login", redirect = "/a", redirect = "/b")),
+            errors_of(quote!(
+                redirect,
+                redirct = "/login",
+                redirect = "/a",
+                redirect = "/b"
+            )),
             [
                 "`redirect` needs a value, as in `redirect = \"/login\"`",
                 "unknown `login_required` option `redirct`; did you mean `redirect`?",
@@ -121,6 +126,9 @@ mod tests {
         let cx = Ctxt::new();
         let options = Options::parse(&cx, Requirement::Login, quote!(redirect = "/login"));
         assert!(cx.check().is_ok());
-        assert_eq!(options.redirect.map(|lit| lit.value()).as_deref(), Some("/login"));
+        assert_eq!(
+            options.redirect.map(|lit| lit.value()).as_deref(),
+            Some("/login")
+        );
     }
 }

@@ -4,7 +4,9 @@
 //! recorded in the [`Ctxt`] and parsing goes on with the next key.
 
 use proc_macro2::Span;
-use syn::{Attribute, Data, DeriveInput, Expr, ExprArray, Fields, Ident, Lit, LitInt, LitStr, Token};
+use syn::{
+    Attribute, Data, DeriveInput, Expr, ExprArray, Fields, Ident, Lit, LitInt, LitStr, Token,
+};
 
 use crate::diagnostics::{Ctxt, pretty_tokens};
 use crate::options::{self, OptionInput, Scope, declare_options};
@@ -160,14 +162,20 @@ declare_options! {
 const MODEL_SCOPE: Scope<'static> = Scope {
     attribute: "model",
     noun: "model option",
-    elsewhere: Some((FieldAttrs::KEYS, "a field option: put it in `#[field(...)]` on the field")),
+    elsewhere: Some((
+        FieldAttrs::KEYS,
+        "a field option: put it in `#[field(...)]` on the field",
+    )),
 };
 
 /// `#[field(...)]`, whose keys written in `#[model(...)]` are redirected here.
 const FIELD_SCOPE: Scope<'static> = Scope {
     attribute: "field",
     noun: "field option",
-    elsewhere: Some((ModelAttrs::KEYS, "a struct option: put it in `#[model(...)]` on the struct")),
+    elsewhere: Some((
+        ModelAttrs::KEYS,
+        "a struct option: put it in `#[model(...)]` on the struct",
+    )),
 };
 
 impl ModelAttrs {
@@ -320,7 +328,6 @@ fn name_groups(input: &OptionInput<'_, '_>) -> syn::Result<Option<Vec<NameGroup>
     }
     Ok(valid.then_some(groups))
 }
-
 
 #[cfg(test)]
 mod tests {
