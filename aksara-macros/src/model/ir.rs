@@ -98,6 +98,18 @@ pub(crate) struct Column {
     pub(crate) on_delete: Option<OnDelete>,
 }
 
+impl Column {
+    /// Whether a text option (`max_length`, `email`, `url`, `normalize`,
+    /// `case_insensitive`) is set, so the field's type must hold text.
+    pub(crate) fn has_text_option(&self) -> bool {
+        self.max_length.is_some()
+            || self.email
+            || self.url
+            || self.normalize.is_some()
+            || self.case_insensitive
+    }
+}
+
 /// `on_delete` of a foreign key.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum OnDelete {

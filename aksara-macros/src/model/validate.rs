@@ -243,7 +243,9 @@ fn check_field(cx: &Ctxt, input: &FieldInput<'_>, index: usize) -> ir::Field {
     // Checks that need the type are skipped when the type itself is rejected.
     let type_is = |accept: &dyn Fn(TypeKind) -> bool| kind.is_none_or(accept);
 
-    let string_only = |k: TypeKind| k.scalar == Scalar::String;
+    // An alias or a newtype (`Other`) may hold text: the expansion checks it with a
+    // `TextColumn` bound under the field's type instead.
+    let string_only = |k: TypeKind| matches!(k.scalar, Scalar::String | Scalar::Other);
     let string_options = [
         attrs.max_length.get().map(|given| &given.key),
         attrs.email.get().map(|given| &given.key),
@@ -687,6 +689,25 @@ mod tests {
                 "`unique` cannot be combined with `skip`: a skipped field is not stored",
                 "`column` cannot be empty: give a column name or remove `column`",
             ]
+        );
+    }
+
+    #[test]
+    fn text_options_on_an_alias_are_left_to_the_bound() {
+        let input: DeriveInput = syn::parse_quote! {
+            struct Page {
+                #[field(primary_key)] id: i64,
+                #[field(unique, case_insensitive, max_length = 50, email, url)] slug: Slug,
+                #[field(max_length = 50)] previous: Option<Slug>,
+            }
+        };
+        let (model, errors) = run(&input);
+        assert!(errors.is_empty(), "{errors:?}");
+        let model = model.unwrap();
+        assert!(
+            model
+                .columns()
+                .all(|(_, c)| c.primary_key || c.has_text_option())
         );
     }
 
