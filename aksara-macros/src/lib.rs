@@ -9,6 +9,8 @@ mod auth_user;
 mod diagnostics;
 mod guard;
 mod model;
+mod options;
+mod types;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};

@@ -10,7 +10,7 @@ pub use crate::field::{Assign, FieldType, Operand, RelationField};
 pub use crate::model::{
     Create, CreateBuilder, FieldMeta, Model, ModelMeta, ModelRegistration, OnDelete,
 };
-pub use crate::query::{Column, Manager};
+pub use crate::query::{Column, Manager, TextColumn};
 pub use crate::{Error, Result, SqlType, Value};
 
 /// Takes the next value of a row being rebuilt by `Model::from_values`, naming the

@@ -1,14 +1,11 @@
 //! Parses the arguments of `#[auth_user(...)]`. Never bails: every problem is
 //! recorded in the [`Ctxt`].
 
-use proc_macro2::{Span, TokenStream};
-use syn::meta::ParseNestedMeta;
+use proc_macro2::TokenStream;
 use syn::{Expr, Lit, LitStr, Token};
 
-use crate::diagnostics::{Ctxt, unknown_key_message};
-
-/// The keys `#[auth_user(...)]` accepts (`__builtin` is reserved for `aksara_auth::User`).
-const KEYS: &[&str] = &["login_field"];
+use crate::diagnostics::Ctxt;
+use crate::options::{self, OptionInput, Scope, declare_options};
 
 /// What users log in with.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -16,6 +13,24 @@ pub(crate) enum LoginField {
     Email,
     Username,
 }
+
+declare_options! {
+    /// The arguments as written.
+    struct Given {
+        /// `login_field = "email" | "username"`.
+        // #[auth_user(login_field = "email" | "username")]
+        login_field: LoginField = login_field_value,
+        /// Reserved for `aksara_auth::User` (never suggested).
+        // #[auth_user(__builtin)]: only `aksara_auth::User` writes this.
+        builtin as "__builtin": () = options::flag,
+    }
+}
+
+const SCOPE: Scope<'static> = Scope {
+    attribute: "auth_user",
+    noun: "`auth_user` option",
+    elsewhere: None,
+};
 
 /// The parsed arguments.
 pub(crate) struct Options {
@@ -26,102 +41,78 @@ pub(crate) struct Options {
 
 impl Options {
     pub(crate) fn parse(cx: &Ctxt, args: TokenStream) -> Self {
-        let mut options = Options {
-            login_field: LoginField::Email,
-            builtin: false,
-        };
-        let mut seen_login_field: Option<Span> = None;
-        let parser = syn::meta::parser(|meta: ParseNestedMeta| {
-            let Some(key) = meta.path.get_ident().map(ToString::to_string) else {
-                cx.error_spanned_by(
-                    &meta.path,
-                    unknown_key_message(
-                        "`auth_user` option",
-                        &crate::diagnostics::pretty_tokens(&meta.path),
-                        KEYS,
-                    ),
-                );
-                return skip_value(&meta);
-            };
-            match key.as_str() {
-                // #[auth_user(login_field = "email" | "username")]
-                "login_field" => {
-                    if seen_login_field.is_some() {
-                        cx.error_spanned_by(
-                            &meta.path,
-                            "duplicate `auth_user` option `login_field`; it is already set",
-                        );
-                    }
-                    seen_login_field = Some(
-                        meta.path
-                            .get_ident()
-                            .map_or_else(Span::call_site, syn::Ident::span),
-                    );
-                    let Some(value) = login_field_value(cx, &meta)? else {
-                        return Ok(());
-                    };
-                    match value.value().as_str() {
-                        "email" => options.login_field = LoginField::Email,
-                        "username" => options.login_field = LoginField::Username,
-                        other => cx.error_spanned_by(
-                            &value,
-                            format!("unknown `login_field` \"{other}\": expected \"email\" (the default) or \"username\""),
-                        ),
-                    }
-                }
-                // #[auth_user(__builtin)]: only `aksara_auth::User` writes this.
-                "__builtin" => options.builtin = true,
-                _ => {
-                    cx.error_spanned_by(
-                        &meta.path,
-                        unknown_key_message("`auth_user` option", &key, KEYS),
-                    );
-                    skip_value(&meta)?;
-                }
-            }
-            Ok(())
+        let mut given = Given::default();
+        options::parse_args(cx, args, |meta, order| {
+            given.parse_nested(cx, &SCOPE, meta, order)
         });
-        if let Err(err) = syn::parse::Parser::parse2(parser, args) {
-            cx.syn_error(err);
+        Options {
+            login_field: given
+                .login_field
+                .get()
+                .map_or(LoginField::Email, |login_field| login_field.value),
+            builtin: given.builtin.is_set(),
         }
-        options
     }
 }
 
-/// The string literal after `login_field =`; anything else is recorded, spanned at
-/// the value (or at the key when the `=` is missing), and consumed so that the
-/// following options are still parsed.
-fn login_field_value(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<LitStr>> {
+/// `"email"` or `"username"` after `login_field =`; anything else is recorded,
+/// spanned at the value (or at the key when the `=` is missing), and consumed so
+/// that the following options are still parsed.
+fn login_field_value(input: &OptionInput<'_, '_>) -> syn::Result<Option<LoginField>> {
     const EXAMPLE: &str = "`login_field = \"username\"` (or \"email\", the default)";
+    let OptionInput { cx, meta, key, .. } = *input;
     if !meta.input.peek(Token![=]) {
-        cx.error_spanned_by(
-            &meta.path,
-            format!("`login_field` needs a value: write {EXAMPLE}"),
-        );
-        skip_value(meta)?;
+        cx.error_spanned_by(key, format!("`{key}` needs a value: write {EXAMPLE}"));
+        options::skip_value(meta)?;
         return Ok(None);
     }
-    match meta.value()?.parse::<Expr>()? {
+    let lit: LitStr = match meta.value()?.parse::<Expr>()? {
         Expr::Lit(syn::ExprLit {
             lit: Lit::Str(lit), ..
-        }) => Ok(Some(lit)),
+        }) => lit,
         other => {
             cx.error_spanned_by(
                 &other,
-                format!("`login_field` takes a string literal: write {EXAMPLE}"),
+                format!("`{key}` takes a string literal: write {EXAMPLE}"),
             );
-            Ok(None)
+            return Ok(None);
         }
-    }
+    };
+    Ok(match lit.value().as_str() {
+        "email" => Some(LoginField::Email),
+        "username" => Some(LoginField::Username),
+        other => {
+            cx.error_spanned_by(
+                &lit,
+                format!("unknown `login_field` \"{other}\": expected \"email\" (the default) or \"username\""),
+            );
+            None
+        }
+    })
 }
 
-/// Consumes `= value` or `(…)` after a key that is being rejected, so that the
-/// following keys are still parsed and no "expected `,`" error follows.
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-    if meta.input.peek(Token![=]) {
-        meta.value()?.parse::<Expr>()?;
-    } else if meta.input.peek(syn::token::Paren) {
-        meta.input.parse::<proc_macro2::Group>()?;
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    fn parse(args: TokenStream) -> (Options, Vec<String>) {
+        let cx = Ctxt::new();
+        let options = Options::parse(&cx, args);
+        let errors = cx.check().err().unwrap_or_default();
+        (options, errors.iter().map(ToString::to_string).collect())
     }
-    Ok(())
+
+    #[test]
+    fn reserved_keys_are_accepted_but_never_suggested() {
+        let (options, errors) = parse(quote!(__builtin, login_field = "username"));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(options.builtin && options.login_field == LoginField::Username);
+        let (_, errors) = parse(quote!(zzz));
+        assert_eq!(
+            errors,
+            ["unknown `auth_user` option `zzz`; expected one of: `login_field`"]
+        );
+    }
 }

@@ -5,9 +5,10 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::punctuated::Punctuated;
-use syn::{Attribute, Field, Fields, Item, ItemStruct, Meta, Token, Type};
+use syn::{Attribute, Field, Fields, Item, ItemStruct, Meta, Token};
 
 use super::attrs::{LoginField, Options};
+use crate::types::{Scalar, TypeKind, classify};
 
 /// Runtime path of everything the expansion names.
 fn rt() -> TokenStream {
@@ -114,27 +115,6 @@ const SIMILARITY_FIELDS: &[&str] = &[
     "display_name",
 ];
 
-fn is_string(ty: &Type) -> Option<bool> {
-    // Some(false): String; Some(true): Option<String>.
-    let Type::Path(path) = ty else { return None };
-    let last = path.path.segments.last()?;
-    if last.ident == "String" {
-        return Some(false);
-    }
-    if last.ident == "Option"
-        && let syn::PathArguments::AngleBracketed(args) = &last.arguments
-        && let Some(syn::GenericArgument::Type(Type::Path(inner))) = args.args.first()
-        && inner
-            .path
-            .segments
-            .last()
-            .is_some_and(|segment| segment.ident == "String")
-    {
-        return Some(true);
-    }
-    None
-}
-
 pub(crate) fn user_model(options: &Options, user: &ItemStruct) -> TokenStream {
     let rt = rt();
     let mut item = user.clone();
@@ -172,12 +152,18 @@ pub(crate) fn user_model(options: &Options, user: &ItemStruct) -> TokenStream {
         if !SIMILARITY_FIELDS.contains(&text.as_str()) {
             continue;
         }
-        match is_string(&field.ty) {
-            Some(false) => similarity.push(quote!((#text, self.#name.as_str()))),
-            Some(true) => similarity.push(quote! {
+        match classify(&field.ty, false) {
+            Ok(TypeKind {
+                scalar: Scalar::String,
+                optional: false,
+            }) => similarity.push(quote!((#text, self.#name.as_str()))),
+            Ok(TypeKind {
+                scalar: Scalar::String,
+                optional: true,
+            }) => similarity.push(quote! {
                 (#text, self.#name.as_deref().unwrap_or_default())
             }),
-            None => {}
+            _ => {}
         }
     }
     let slot = if options.builtin {

@@ -1,20 +1,26 @@
 //! Parses a guard's options: `redirect = "/login"`. Never bails: every problem is
-//! recorded in the [`Ctxt`].
+//! recorded in the [`Ctxt`], so two mistakes in one attribute give two errors.
 
 use proc_macro2::TokenStream;
 use syn::LitStr;
-use syn::meta::ParseNestedMeta;
 
 use super::Requirement;
-use crate::diagnostics::{Ctxt, pretty_tokens, unknown_key_message};
-
-/// The keys a guard accepts.
-const KEYS: &[&str] = &["redirect"];
+use crate::diagnostics::Ctxt;
+use crate::options::{self, OptionInput, Scope, declare_options};
 
 /// The longest `redirect` path: the expansion spells it in a type, one nested
 /// type parameter per character, and the compiler's default recursion limit
 /// (128) bounds how deep a type it resolves.
 const MAX_REDIRECT_LEN: usize = 100;
+
+declare_options! {
+    /// The options as written.
+    struct Given {
+        /// `redirect = "/login"`.
+        // #[login_required(redirect = "/login")]
+        redirect: LitStr = redirect_value,
+    }
+}
 
 /// The parsed options.
 pub(crate) struct Options {
@@ -25,51 +31,29 @@ pub(crate) struct Options {
 impl Options {
     pub(crate) fn parse(cx: &Ctxt, requirement: Requirement, args: TokenStream) -> Self {
         let attribute = requirement.attribute();
-        let mut options = Options { redirect: None };
-        let parser = syn::meta::parser(|meta: ParseNestedMeta| {
-            let key = meta.path.get_ident().map(ToString::to_string);
-            match key.as_deref() {
-                Some("redirect") => {
-                    if options.redirect.is_some() {
-                        cx.error_spanned_by(
-                            &meta.path,
-                            format!("duplicate `{attribute}` option `redirect`"),
-                        );
-                    }
-                    let value = meta.value()?.parse::<syn::Expr>()?;
-                    match value {
-                        syn::Expr::Lit(syn::ExprLit {
-                            lit: syn::Lit::Str(lit),
-                            ..
-                        }) => {
-                            check_redirect(cx, &lit);
-                            options.redirect = Some(lit);
-                        }
-                        other => cx.error_spanned_by(
-                            &other,
-                            "`redirect` takes a string literal, as in `redirect = \"/login\"`",
-                        ),
-                    }
-                }
-                _ => {
-                    let shown = pretty_tokens(&meta.path);
-                    cx.error_spanned_by(
-                        &meta.path,
-                        unknown_key_message(&format!("`{attribute}` option"), &shown, KEYS),
-                    );
-                    // Skip a value so the remaining options still parse.
-                    if meta.input.peek(syn::Token![=]) {
-                        let _ = meta.value().and_then(|value| value.parse::<syn::Expr>());
-                    }
-                }
-            }
-            Ok(())
+        let noun = format!("`{attribute}` option");
+        let scope = Scope {
+            attribute,
+            noun: &noun,
+            elsewhere: None,
+        };
+        let mut given = Given::default();
+        options::parse_args(cx, args, |meta, order| {
+            given.parse_nested(cx, &scope, meta, order)
         });
-        if let Err(err) = syn::parse::Parser::parse2(parser, args) {
-            cx.syn_error(err);
+        Options {
+            redirect: given.redirect.get().map(|redirect| redirect.value.clone()),
         }
-        options
     }
+}
+
+/// The string literal after `redirect =`, checked to be a path on this site.
+fn redirect_value(input: &OptionInput<'_, '_>) -> syn::Result<Option<LitStr>> {
+    let lit = input.string_literal("redirect = \"/login\"")?;
+    if let Some(lit) = &lit {
+        check_redirect(input.cx, lit);
+    }
+    Ok(lit)
 }
 
 /// A redirect target must be a path on this site: `/login`, not `login`,
@@ -99,6 +83,52 @@ fn check_redirect(cx: &Ctxt, lit: &LitStr) {
             format!(
                 "`redirect` {problem}: give a path starting with a single `/`, such as \"/login\""
             ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    fn errors_of(args: TokenStream) -> Vec<String> {
+        let cx = Ctxt::new();
+        let _ = Options::parse(&cx, Requirement::Login, args);
+        cx.check()
+            .err()
+            .unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn every_mistake_in_one_attribute_is_reported() {
+        assert_eq!(
+            errors_of(quote!(
+                redirect,
+                redirct = "/login",
+                redirect = "/a",
+                redirect = "/b"
+            )),
+            [
+                "`redirect` needs a value, as in `redirect = \"/login\"`",
+                "unknown `login_required` option `redirct`; did you mean `redirect`?",
+                "duplicate `login_required` option `redirect`; it is already set",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_valid_redirect_is_kept() {
+        let cx = Ctxt::new();
+        let options = Options::parse(&cx, Requirement::Login, quote!(redirect = "/login"));
+        assert!(cx.check().is_ok());
+        assert_eq!(
+            options.redirect.map(|lit| lit.value()).as_deref(),
+            Some("/login")
         );
     }
 }

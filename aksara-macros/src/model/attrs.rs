@@ -4,83 +4,12 @@
 //! recorded in the [`Ctxt`] and parsing goes on with the next key.
 
 use proc_macro2::Span;
-use syn::meta::ParseNestedMeta;
 use syn::{
     Attribute, Data, DeriveInput, Expr, ExprArray, Fields, Ident, Lit, LitInt, LitStr, Token,
 };
 
-use crate::diagnostics::{Ctxt, pretty_tokens, unknown_key_message};
-
-/// The keys accepted by `#[model(...)]`.
-pub(crate) const MODEL_KEYS: &[&str] = &["table", "unique_together", "indexes", "crate"];
-
-/// The keys accepted by `#[field(...)]`.
-pub(crate) const FIELD_KEYS: &[&str] = &[
-    "primary_key",
-    "unique",
-    "case_insensitive",
-    "index",
-    "max_length",
-    "default",
-    "auto_now_add",
-    "auto_now",
-    "column",
-    "email",
-    "url",
-    "skip",
-    "on_delete",
-    "normalize",
-];
-
-/// One option as written: the key (for spans), its value and its position among
-/// the options of the same field or struct.
-pub(crate) struct Given<T> {
-    /// The key, as written.
-    pub(crate) key: Ident,
-    /// The parsed value (`()` for flags).
-    pub(crate) value: T,
-    /// Position among the options of the same item, to tell which came second.
-    pub(crate) order: usize,
-}
-
-/// An option that may be given at most once.
-pub(crate) struct Attr<T> {
-    given: Option<Given<T>>,
-}
-
-impl<T> Default for Attr<T> {
-    fn default() -> Self {
-        Self { given: None }
-    }
-}
-
-impl<T> Attr<T> {
-    /// Records the option; a second occurrence is an error at that occurrence.
-    fn set(&mut self, cx: &Ctxt, scope: &str, key: &Ident, value: T, order: usize) {
-        if self.given.is_some() {
-            cx.error_spanned_by(
-                key,
-                format!("duplicate {scope} option `{key}`; it is already set"),
-            );
-        } else {
-            self.given = Some(Given {
-                key: key.clone(),
-                value,
-                order,
-            });
-        }
-    }
-
-    /// The option, when given.
-    pub(crate) fn get(&self) -> Option<&Given<T>> {
-        self.given.as_ref()
-    }
-
-    /// Whether the option was given.
-    pub(crate) fn is_set(&self) -> bool {
-        self.given.is_some()
-    }
-}
+use crate::diagnostics::{Ctxt, pretty_tokens};
+use crate::options::{self, OptionInput, Scope, declare_options};
 
 /// One `[...]` entry of `unique_together` or `indexes`.
 pub(crate) struct NameGroup {
@@ -163,346 +92,151 @@ impl<'a> Container<'a> {
     }
 }
 
-/// `#[model(...)]` on the struct.
-#[derive(Default)]
-pub(crate) struct ModelAttrs {
-    /// `table = "posts"`.
-    pub(crate) table: Attr<LitStr>,
-    /// `unique_together = [["author", "slug"], ...]`.
-    pub(crate) unique_together: Attr<Vec<NameGroup>>,
-    /// `indexes = [["published", "created_at"], ...]`.
-    pub(crate) indexes: Attr<Vec<NameGroup>>,
-    /// `crate = "::some::path"` (or `crate = ::some::path`).
-    pub(crate) runtime: Attr<syn::Path>,
+declare_options! {
+    /// `#[model(...)]` on the struct.
+    pub(crate) struct ModelAttrs {
+        /// `table = "posts"`.
+        // #[model(table = "posts")]
+        table: LitStr = |input| input.string_literal("table = \"posts\""),
+        /// `unique_together = [["author", "slug"], ...]`.
+        // #[model(unique_together = [["author", "slug"]])]
+        unique_together: Vec<NameGroup> = name_groups,
+        /// `indexes = [["published", "created_at"], ...]`.
+        // #[model(indexes = [["published", "created_at"]])]
+        indexes: Vec<NameGroup> = name_groups,
+        /// `crate = "::some::path"` (or `crate = ::some::path`).
+        // #[model(crate = "::some::path")] or #[model(crate = ::some::path)]
+        runtime as "crate": syn::Path = path_value,
+    }
 }
+
+declare_options! {
+    /// `#[field(...)]` on a field.
+    pub(crate) struct FieldAttrs {
+        /// `primary_key`.
+        // #[field(primary_key)]
+        primary_key: () = options::flag,
+        /// `unique`.
+        // #[field(unique)]
+        unique: () = options::flag,
+        /// `case_insensitive` (with `unique`).
+        // #[field(unique, case_insensitive)]
+        case_insensitive: () = options::flag,
+        /// `index`.
+        // #[field(index)]
+        index: () = options::flag,
+        /// `max_length = 200`.
+        // #[field(max_length = 200)]
+        max_length: LitInt = max_length_value,
+        /// `default = <expr>`.
+        // #[field(default = <any expression>)]
+        default: Expr = |input| input.expr("default = false"),
+        /// `auto_now_add`.
+        // #[field(auto_now_add)]
+        auto_now_add: () = options::flag,
+        /// `auto_now`.
+        // #[field(auto_now)]
+        auto_now: () = options::flag,
+        /// `column = "name"`.
+        // #[field(column = "name")]
+        column: LitStr = |input| input.string_literal("column = \"name\""),
+        /// `email`.
+        // #[field(email)]
+        email: () = options::flag,
+        /// `url`.
+        // #[field(url)]
+        url: () = options::flag,
+        /// `skip`.
+        // #[field(skip)]
+        skip: () = options::flag,
+        /// `on_delete = "cascade" | "set_null" | "restrict"`.
+        // #[field(on_delete = "cascade" | "set_null" | "restrict")]
+        on_delete: LitStr = |input| input.string_literal("on_delete = \"cascade\""),
+        /// `normalize = path::to::fn`.
+        // #[field(normalize = path::to::function)]
+        normalize: Expr = normalize_value,
+    }
+}
+
+/// `#[model(...)]`, whose keys written in `#[field(...)]` are redirected here.
+const MODEL_SCOPE: Scope<'static> = Scope {
+    attribute: "model",
+    noun: "model option",
+    elsewhere: Some((
+        FieldAttrs::KEYS,
+        "a field option: put it in `#[field(...)]` on the field",
+    )),
+};
+
+/// `#[field(...)]`, whose keys written in `#[model(...)]` are redirected here.
+const FIELD_SCOPE: Scope<'static> = Scope {
+    attribute: "field",
+    noun: "field option",
+    elsewhere: Some((
+        ModelAttrs::KEYS,
+        "a struct option: put it in `#[model(...)]` on the struct",
+    )),
+};
 
 impl ModelAttrs {
     /// Parses every `#[model(...)]` in `attrs` (several are merged).
     pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Self {
-        let mut out = Self::default();
-        let mut order = 0;
-        for attr in attrs {
-            if attr.path().is_ident("field") {
-                cx.error_spanned_by(
-                    attr,
-                    "`#[field(...)]` goes on a field; options of the struct go in `#[model(...)]`",
-                );
-                continue;
-            }
-            if !attr.path().is_ident("model") {
-                continue;
-            }
-            let parsed = attr.parse_nested_meta(|meta| {
-                order += 1;
-                out.parse_key(cx, &meta, order)
-            });
-            if let Err(err) = parsed {
-                cx.syn_error(err);
-            }
+        for attr in attrs.iter().filter(|attr| attr.path().is_ident("field")) {
+            cx.error_spanned_by(
+                attr,
+                "`#[field(...)]` goes on a field; options of the struct go in `#[model(...)]`",
+            );
         }
+        let mut out = Self::default();
+        options::parse_attributes(cx, &MODEL_SCOPE, attrs, |meta, order| {
+            out.parse_nested(cx, &MODEL_SCOPE, meta, order)
+        });
         out
     }
-
-    fn parse_key(
-        &mut self,
-        cx: &Ctxt,
-        meta: &ParseNestedMeta<'_>,
-        order: usize,
-    ) -> syn::Result<()> {
-        const SCOPE: &str = "model";
-        let Some(key) = key_ident(cx, meta, SCOPE, MODEL_KEYS, FIELD_KEYS)? else {
-            return Ok(());
-        };
-        if key == "table" {
-            // #[model(table = "posts")]
-            if let Some(lit) = string_value(cx, meta, &key, "table = \"posts\"")? {
-                self.table.set(cx, SCOPE, &key, lit, order);
-            }
-        } else if key == "unique_together" || key == "indexes" {
-            // #[model(unique_together = [["author", "slug"]])]
-            // #[model(indexes = [["published", "created_at"]])]
-            if let Some(groups) = name_groups(cx, meta, &key)? {
-                let attr = if key == "indexes" {
-                    &mut self.indexes
-                } else {
-                    &mut self.unique_together
-                };
-                attr.set(cx, SCOPE, &key, groups, order);
-            }
-        } else if key == "crate" {
-            // #[model(crate = "::some::path")] or #[model(crate = ::some::path)]
-            if let Some(path) = path_value(cx, meta, &key)? {
-                self.runtime.set(cx, SCOPE, &key, path, order);
-            }
-        } else {
-            unreachable!("key_ident only returns known keys");
-        }
-        Ok(())
-    }
-}
-
-/// `#[field(...)]` on one field.
-#[derive(Default)]
-pub(crate) struct FieldAttrs {
-    /// `primary_key`.
-    pub(crate) primary_key: Attr<()>,
-    /// `unique`.
-    pub(crate) unique: Attr<()>,
-    /// `case_insensitive`.
-    pub(crate) case_insensitive: Attr<()>,
-    /// `index`.
-    pub(crate) index: Attr<()>,
-    /// `max_length = 200`.
-    pub(crate) max_length: Attr<LitInt>,
-    /// `default = <expr>`.
-    pub(crate) default: Attr<Expr>,
-    /// `auto_now_add`.
-    pub(crate) auto_now_add: Attr<()>,
-    /// `auto_now`.
-    pub(crate) auto_now: Attr<()>,
-    /// `column = "name"`.
-    pub(crate) column: Attr<LitStr>,
-    /// `email`.
-    pub(crate) email: Attr<()>,
-    /// `url`.
-    pub(crate) url: Attr<()>,
-    /// `skip`.
-    pub(crate) skip: Attr<()>,
-    /// `on_delete = "cascade" | "set_null" | "restrict"`.
-    pub(crate) on_delete: Attr<LitStr>,
-    /// `normalize = path::to::fn`.
-    pub(crate) normalize: Attr<Expr>,
 }
 
 impl FieldAttrs {
     /// Parses every `#[field(...)]` in `attrs` (several are merged).
     pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Self {
-        let mut out = Self::default();
-        let mut order = 0;
-        for attr in attrs {
-            if attr.path().is_ident("model") {
-                cx.error_spanned_by(
-                    attr,
-                    "`#[model(...)]` goes on the struct; options of a field go in `#[field(...)]`",
-                );
-                continue;
-            }
-            if !attr.path().is_ident("field") {
-                continue;
-            }
-            let parsed = attr.parse_nested_meta(|meta| {
-                order += 1;
-                out.parse_key(cx, &meta, order)
-            });
-            if let Err(err) = parsed {
-                cx.syn_error(err);
-            }
+        for attr in attrs.iter().filter(|attr| attr.path().is_ident("model")) {
+            cx.error_spanned_by(
+                attr,
+                "`#[model(...)]` goes on the struct; options of a field go in `#[field(...)]`",
+            );
         }
+        let mut out = Self::default();
+        options::parse_attributes(cx, &FIELD_SCOPE, attrs, |meta, order| {
+            out.parse_nested(cx, &FIELD_SCOPE, meta, order)
+        });
         out
     }
-
-    /// The flags and options that were given, as `(key, order)`, for checks that
-    /// concern every option at once (`skip`).
-    pub(crate) fn given_keys(&self) -> Vec<(&Ident, usize)> {
-        let flags = [
-            &self.primary_key,
-            &self.unique,
-            &self.case_insensitive,
-            &self.index,
-            &self.auto_now_add,
-            &self.auto_now,
-            &self.email,
-            &self.url,
-            &self.skip,
-        ];
-        let mut keys: Vec<(&Ident, usize)> = flags
-            .iter()
-            .filter_map(|attr| attr.get())
-            .map(|g| (&g.key, g.order))
-            .collect();
-        keys.extend(self.max_length.get().map(|g| (&g.key, g.order)));
-        keys.extend(self.default.get().map(|g| (&g.key, g.order)));
-        keys.extend(self.column.get().map(|g| (&g.key, g.order)));
-        keys.extend(self.on_delete.get().map(|g| (&g.key, g.order)));
-        keys.extend(self.normalize.get().map(|g| (&g.key, g.order)));
-        keys.sort_by_key(|(_, order)| *order);
-        keys
-    }
-
-    fn parse_key(
-        &mut self,
-        cx: &Ctxt,
-        meta: &ParseNestedMeta<'_>,
-        order: usize,
-    ) -> syn::Result<()> {
-        const SCOPE: &str = "field";
-        let Some(key) = key_ident(cx, meta, SCOPE, FIELD_KEYS, MODEL_KEYS)? else {
-            return Ok(());
-        };
-        let flag = match key.to_string().as_str() {
-            // #[field(primary_key)]
-            "primary_key" => Some(&mut self.primary_key),
-            // #[field(unique)]
-            "unique" => Some(&mut self.unique),
-            // #[field(unique, case_insensitive)]
-            "case_insensitive" => Some(&mut self.case_insensitive),
-            // #[field(index)]
-            "index" => Some(&mut self.index),
-            // #[field(auto_now_add)]
-            "auto_now_add" => Some(&mut self.auto_now_add),
-            // #[field(auto_now)]
-            "auto_now" => Some(&mut self.auto_now),
-            // #[field(email)]
-            "email" => Some(&mut self.email),
-            // #[field(url)]
-            "url" => Some(&mut self.url),
-            // #[field(skip)]
-            "skip" => Some(&mut self.skip),
-            _ => None,
-        };
-        if let Some(attr) = flag {
-            if has_value(meta) {
-                cx.error_spanned_by(
-                    &key,
-                    format!("`{key}` takes no value: write `#[field({key})]`"),
-                );
-                skip_value(meta)?;
-            } else {
-                attr.set(cx, SCOPE, &key, (), order);
-            }
-            return Ok(());
-        }
-        if key == "max_length" {
-            // #[field(max_length = 200)]
-            if let Some(expr) = expr_value(cx, meta, &key, "max_length = 200")? {
-                match expr {
-                    Expr::Lit(syn::ExprLit {
-                        lit: Lit::Int(lit), ..
-                    }) => {
-                        self.max_length.set(cx, SCOPE, &key, lit, order);
-                    }
-                    other => cx.error_spanned_by(
-                        &other,
-                        "`max_length` takes an integer literal, as in `max_length = 200`",
-                    ),
-                }
-            }
-        } else if key == "default" {
-            // #[field(default = <any expression>)]
-            if let Some(expr) = expr_value(cx, meta, &key, "default = false")? {
-                self.default.set(cx, SCOPE, &key, expr, order);
-            }
-        } else if key == "column" {
-            // #[field(column = "name")]
-            if let Some(lit) = string_value(cx, meta, &key, "column = \"name\"")? {
-                self.column.set(cx, SCOPE, &key, lit, order);
-            }
-        } else if key == "on_delete" {
-            // #[field(on_delete = "cascade" | "set_null" | "restrict")]
-            if let Some(lit) = string_value(cx, meta, &key, "on_delete = \"cascade\"")? {
-                self.on_delete.set(cx, SCOPE, &key, lit, order);
-            }
-        } else if key == "normalize" {
-            // #[field(normalize = path::to::function)]
-            if let Some(expr) = expr_value(cx, meta, &key, "normalize = my_crate::lowercase")? {
-                match expr {
-                    Expr::Path(path) => self.normalize.set(cx, SCOPE, &key, path.into(), order),
-                    other => cx.error_spanned_by(
-                        &other,
-                        "`normalize` takes the path of a `fn(&str) -> String`, as in `normalize = my_crate::lowercase`",
-                    ),
-                }
-            }
-        } else {
-            unreachable!("key_ident only returns known keys");
-        }
-        Ok(())
-    }
 }
 
-/// The key of `meta` when it is one of `known`; otherwise records an error (with a
-/// suggestion, or a hint when the key belongs to the other attribute), skips the
-/// value and returns `None`.
-fn key_ident(
-    cx: &Ctxt,
-    meta: &ParseNestedMeta<'_>,
-    scope: &str,
-    known: &[&str],
-    other_scope_keys: &[&str],
-) -> syn::Result<Option<Ident>> {
-    if let Some(ident) = meta.path.get_ident() {
-        let name = ident.to_string();
-        if known.contains(&name.as_str()) {
-            return Ok(Some(ident.clone()));
-        }
-        let message = if other_scope_keys.contains(&name.as_str()) {
-            let (is, put) = if scope == "field" {
-                ("a struct option", "`#[model(...)]` on the struct")
-            } else {
-                ("a field option", "`#[field(...)]` on the field")
-            };
-            format!("`{name}` is {is}: put it in {put}")
-        } else {
-            unknown_key_message(&format!("{scope} option"), &name, known)
-        };
-        cx.error_spanned_by(ident, message);
-    } else {
-        let name = pretty_tokens(&meta.path);
-        cx.error_spanned_by(
-            &meta.path,
-            unknown_key_message(&format!("{scope} option"), &name, known),
-        );
-    }
-    skip_value(meta)?;
-    Ok(None)
-}
-
-/// Whether the key is followed by `= value` or `(…)`.
-fn has_value(meta: &ParseNestedMeta<'_>) -> bool {
-    meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren)
-}
-
-/// Consumes `= value` or `(…)` after a key that is being rejected, so that the
-/// following keys are still parsed.
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-    if meta.input.peek(Token![=]) {
-        meta.value()?.parse::<Expr>()?;
-    } else if meta.input.peek(syn::token::Paren) {
-        meta.input.parse::<proc_macro2::Group>()?;
-    }
-    Ok(())
-}
-
-/// The expression after `key =`; a missing `=` is recorded (quoting `example`).
-fn expr_value(
-    cx: &Ctxt,
-    meta: &ParseNestedMeta<'_>,
-    key: &Ident,
-    example: &str,
-) -> syn::Result<Option<Expr>> {
-    if !meta.input.peek(Token![=]) {
-        cx.error_spanned_by(key, format!("`{key}` needs a value, as in `{example}`"));
-        skip_value(meta)?;
-        return Ok(None);
-    }
-    Ok(Some(meta.value()?.parse::<Expr>()?))
-}
-
-/// The string literal after `key =`; anything else is recorded.
-fn string_value(
-    cx: &Ctxt,
-    meta: &ParseNestedMeta<'_>,
-    key: &Ident,
-    example: &str,
-) -> syn::Result<Option<LitStr>> {
-    Ok(match expr_value(cx, meta, key, example)? {
+/// The integer literal after `max_length =`.
+fn max_length_value(input: &OptionInput<'_, '_>) -> syn::Result<Option<LitInt>> {
+    Ok(match input.expr("max_length = 200")? {
         Some(Expr::Lit(syn::ExprLit {
-            lit: Lit::Str(lit), ..
+            lit: Lit::Int(lit), ..
         })) => Some(lit),
         Some(other) => {
-            cx.error_spanned_by(
+            input.cx.error_spanned_by(
                 &other,
-                format!("`{key}` takes a string literal, as in `{example}`"),
+                "`max_length` takes an integer literal, as in `max_length = 200`",
+            );
+            None
+        }
+        None => None,
+    })
+}
+
+/// The function path after `normalize =`.
+fn normalize_value(input: &OptionInput<'_, '_>) -> syn::Result<Option<Expr>> {
+    Ok(match input.expr("normalize = my_crate::lowercase")? {
+        Some(Expr::Path(path)) => Some(path.into()),
+        Some(other) => {
+            input.cx.error_spanned_by(
+                &other,
+                "`normalize` takes the path of a `fn(&str) -> String`, as in `normalize = my_crate::lowercase`",
             );
             None
         }
@@ -511,15 +245,12 @@ fn string_value(
 }
 
 /// The path after `crate =`, written as a string (`"::aksara"`) or bare.
-fn path_value(
-    cx: &Ctxt,
-    meta: &ParseNestedMeta<'_>,
-    key: &Ident,
-) -> syn::Result<Option<syn::Path>> {
+fn path_value(input: &OptionInput<'_, '_>) -> syn::Result<Option<syn::Path>> {
     const EXAMPLE: &str = "crate = \"::aksara\"";
+    let OptionInput { cx, meta, key, .. } = *input;
     if !meta.input.peek(Token![=]) {
         cx.error_spanned_by(key, format!("`{key}` needs a value, as in `{EXAMPLE}`"));
-        skip_value(meta)?;
+        options::skip_value(meta)?;
         return Ok(None);
     }
     let value = meta.value()?;
@@ -543,14 +274,12 @@ fn path_value(
     }
 }
 
-/// `[["a", "b"], ["c"]]` after `key =`; every malformed entry is recorded.
-fn name_groups(
-    cx: &Ctxt,
-    meta: &ParseNestedMeta<'_>,
-    key: &Ident,
-) -> syn::Result<Option<Vec<NameGroup>>> {
+/// `[["a", "b"], ["c"]]` after `unique_together =` or `indexes =`; every
+/// malformed entry is recorded.
+fn name_groups(input: &OptionInput<'_, '_>) -> syn::Result<Option<Vec<NameGroup>>> {
+    let OptionInput { cx, key, .. } = *input;
     let example = format!("{key} = [[\"author\", \"slug\"]]");
-    let Some(expr) = expr_value(cx, meta, key, &example)? else {
+    let Some(expr) = input.expr(&example)? else {
         return Ok(None);
     };
     let Expr::Array(outer) = expr else {

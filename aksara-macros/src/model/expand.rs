@@ -85,6 +85,25 @@ pub(crate) fn model(model: &Model) -> TokenStream {
         .columns()
         .map(|(field, _)| field_type_item(rt, field, "NULLABLE"));
 
+    // A type recognised as `String` needs no check; an alias or a newtype is
+    // checked here, under its own tokens, so that `type Slug = String;` works and a
+    // non-text type gets `TextColumn`'s message where the field's type is written.
+    let text_checks = model
+        .columns()
+        .filter(|(field, column)| {
+            column.has_text_option() && field.kind.is_some_and(|kind| kind.scalar == Scalar::Other)
+        })
+        .map(|(field, _)| {
+            let ty = &field.ty;
+            let call = SourceSpan::of(ty).wrap(quote!(holds_text::<), ty, quote!(>()));
+            quote! {
+                const _: fn() = || {
+                    fn holds_text<T: ?::core::marker::Sized + #rt::__private::TextColumn>() {}
+                    #call;
+                };
+            }
+        });
+
     let defaults: Vec<TokenStream> = model
         .columns()
         .filter_map(|(field, column)| {
@@ -252,6 +271,8 @@ pub(crate) fn model(model: &Model) -> TokenStream {
             #rt::__private::inventory::submit! {
                 #rt::__private::ModelRegistration::new(&__AKSARA_META)
             }
+
+            #(#text_checks)*
         };
     }
 }

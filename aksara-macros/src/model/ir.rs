@@ -5,6 +5,8 @@
 
 use syn::{Expr, Ident, Path, Type, Visibility};
 
+pub(crate) use crate::types::{Scalar, TypeKind};
+
 /// A struct deriving `Model`.
 pub(crate) struct Model {
     /// The struct's name.
@@ -96,49 +98,16 @@ pub(crate) struct Column {
     pub(crate) on_delete: Option<OnDelete>,
 }
 
-/// What a field type was recognised as, from its last path segment.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) struct TypeKind {
-    /// The stored type.
-    pub(crate) scalar: Scalar,
-    /// Wrapped in `Option`.
-    pub(crate) optional: bool,
-}
-
-/// The types the derive recognises; anything else is `Other` and left to the
-/// `FieldType` bound.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Scalar {
-    /// `bool`.
-    Bool,
-    /// `i16`.
-    I16,
-    /// `i32`.
-    I32,
-    /// `i64`.
-    I64,
-    /// `f32`.
-    F32,
-    /// `f64`.
-    F64,
-    /// `String`.
-    String,
-    /// `Vec<u8>`.
-    Bytes,
-    /// `Uuid`.
-    Uuid,
-    /// `DateTime<…>`.
-    DateTime,
-    /// `NaiveDate`.
-    Date,
-    /// `serde_json::Value`.
-    JsonValue,
-    /// `Json<T>`.
-    Json,
-    /// `ForeignKey<M>`.
-    ForeignKey,
-    /// A newtype or alias, checked by the `FieldType` bound.
-    Other,
+impl Column {
+    /// Whether a text option (`max_length`, `email`, `url`, `normalize`,
+    /// `case_insensitive`) is set, so the field's type must hold text.
+    pub(crate) fn has_text_option(&self) -> bool {
+        self.max_length.is_some()
+            || self.email
+            || self.url
+            || self.normalize.is_some()
+            || self.case_insensitive
+    }
 }
 
 /// `on_delete` of a foreign key.

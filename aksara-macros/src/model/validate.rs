@@ -9,11 +9,12 @@ use std::collections::HashMap;
 use proc_macro2::TokenTree;
 use quote::ToTokens;
 use syn::ext::IdentExt;
-use syn::{GenericArgument, GenericParam, Ident, PathArguments, Type};
+use syn::{GenericParam, Ident, Type};
 
 use super::attrs::{Container, FieldAttrs, FieldInput, NameGroup, Shape};
 use super::ir::{self, Column, OnDelete, Scalar, Storage, TypeKind};
 use crate::diagnostics::{Ctxt, did_you_mean, pretty_tokens};
+use crate::types::{classify, option_inner};
 
 /// Validates `container`. Returns `None` when no model can be built at all (not a
 /// struct with named fields, or generic); otherwise the model, which is complete
@@ -242,7 +243,9 @@ fn check_field(cx: &Ctxt, input: &FieldInput<'_>, index: usize) -> ir::Field {
     // Checks that need the type are skipped when the type itself is rejected.
     let type_is = |accept: &dyn Fn(TypeKind) -> bool| kind.is_none_or(accept);
 
-    let string_only = |k: TypeKind| k.scalar == Scalar::String;
+    // An alias or a newtype (`Other`) may hold text: the expansion checks it with a
+    // `TextColumn` bound under the field's type instead.
+    let string_only = |k: TypeKind| matches!(k.scalar, Scalar::String | Scalar::Other);
     let string_options = [
         attrs.max_length.get().map(|given| &given.key),
         attrs.email.get().map(|given| &given.key),
@@ -490,143 +493,6 @@ fn check_name_groups(
     out
 }
 
-/// Recognises a field type from its last path segment, rejecting the types that
-/// can never be stored (with what to write instead).
-pub(crate) fn classify(ty: &Type, optional: bool) -> syn::Result<TypeKind> {
-    let shown = pretty_tokens(ty);
-    let reject = |message: String| Err(syn::Error::new_spanned(ty, message));
-    let other = Ok(TypeKind {
-        scalar: Scalar::Other,
-        optional,
-    });
-    match ty {
-        Type::Group(group) => classify(&group.elem, optional),
-        Type::Paren(paren) => classify(&paren.elem, optional),
-        Type::Path(path) if path.qself.is_none() => {
-            let Some(last) = path.path.segments.last() else {
-                return other;
-            };
-            let name = last.ident.to_string();
-            let args: Vec<&Type> = match &last.arguments {
-                PathArguments::AngleBracketed(args) => args
-                    .args
-                    .iter()
-                    .filter_map(|arg| match arg {
-                        GenericArgument::Type(ty) => Some(ty),
-                        _ => None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let plain = last.arguments.is_none();
-            let scalar = |scalar| Ok(TypeKind { scalar, optional });
-            match name.as_str() {
-                "Option" if args.len() == 1 => {
-                    if optional || option_inner(args[0]).is_some() {
-                        reject(format!(
-                            "unsupported field type `{shown}`: a column is either NULL or a value; use a single `Option<…>`"
-                        ))
-                    } else {
-                        classify(args[0], true)
-                    }
-                }
-                "bool" if plain => scalar(Scalar::Bool),
-                "i16" if plain => scalar(Scalar::I16),
-                "i32" if plain => scalar(Scalar::I32),
-                "i64" if plain => scalar(Scalar::I64),
-                "f32" if plain => scalar(Scalar::F32),
-                "f64" if plain => scalar(Scalar::F64),
-                "String" if plain => scalar(Scalar::String),
-                "Uuid" if plain => scalar(Scalar::Uuid),
-                "NaiveDate" if plain => scalar(Scalar::Date),
-                "Value" if plain => scalar(Scalar::JsonValue),
-                "DateTime" => scalar(Scalar::DateTime),
-                "Json" => scalar(Scalar::Json),
-                "ForeignKey" => scalar(Scalar::ForeignKey),
-                "Vec" if args.len() == 1 => {
-                    if is_path_named(args[0], "u8") {
-                        scalar(Scalar::Bytes)
-                    } else {
-                        reject(format!(
-                            "unsupported field type `{shown}`: only `Vec<u8>` (bytes) is stored in a column; store a list as `Json<{shown}>`"
-                        ))
-                    }
-                }
-                "Box" if args.len() == 1 => reject(format!(
-                    "unsupported field type `{shown}`: store the value itself, `{}`",
-                    pretty_tokens(args[0])
-                )),
-                "u8" | "i8" if plain => reject(format!(
-                    "unsupported field type `{name}`: Aksara stores i16, i32 or i64; use i16"
-                )),
-                "u16" if plain => reject(format!(
-                    "unsupported field type `{name}`: Aksara stores i16, i32 or i64; use i32"
-                )),
-                "u32" | "u64" | "u128" | "usize" | "i128" | "isize" if plain => reject(format!(
-                    "unsupported field type `{name}`: Aksara stores i16, i32 or i64; use i64"
-                )),
-                "char" if plain => reject(format!(
-                    "unsupported field type `{name}`: use `String` with `#[field(max_length = 1)]`"
-                )),
-                "str" if plain => reject(format!("unsupported field type `{name}`: use `String`")),
-                _ => other,
-            }
-        }
-        Type::Path(_) | Type::Macro(_) | Type::Verbatim(_) => other,
-        Type::Reference(reference) => {
-            let owned = if is_path_named(&reference.elem, "str") {
-                "String".to_owned()
-            } else if let Type::Slice(slice) = &*reference.elem
-                && is_path_named(&slice.elem, "u8")
-            {
-                "Vec<u8>".to_owned()
-            } else {
-                pretty_tokens(&reference.elem)
-            };
-            reject(format!(
-                "unsupported field type `{shown}`: a model owns its data; use `{owned}`"
-            ))
-        }
-        Type::Tuple(tuple) if tuple.elems.is_empty() => reject(format!(
-            "unsupported field type `{shown}`: a column holds a value; remove the field or mark it `#[field(skip)]`"
-        )),
-        Type::Tuple(_) => reject(format!(
-            "unsupported field type `{shown}`: a column holds one value; use one field per value, or `Json<{shown}>`"
-        )),
-        Type::Array(syn::TypeArray { elem, .. }) | Type::Slice(syn::TypeSlice { elem, .. }) => {
-            let instead = if is_path_named(elem, "u8") {
-                "`Vec<u8>`".to_owned()
-            } else {
-                format!("`Json<Vec<{}>>`", pretty_tokens(elem))
-            };
-            reject(format!("unsupported field type `{shown}`: use {instead}"))
-        }
-        _ => reject(format!(
-            "unsupported field type `{shown}`: use bool, i16, i32, i64, f32, f64, String, Vec<u8>, Uuid, \
-             DateTime<Utc>, NaiveDate, serde_json::Value, Json<T>, ForeignKey<M> or an Option of one of them"
-        )),
-    }
-}
-
-/// Whether `ty` is a plain path whose last segment is `name`.
-fn is_path_named(ty: &Type, name: &str) -> bool {
-    matches!(ty, Type::Path(path) if path.qself.is_none()
-        && path.path.segments.last().is_some_and(|s| s.ident == name && s.arguments.is_none()))
-}
-
-/// `T` of `Option<T>`.
-fn option_inner(ty: &Type) -> Option<&Type> {
-    let Type::Path(path) = ty else { return None };
-    let last = path.path.segments.last()?;
-    let PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    match args.args.first()? {
-        GenericArgument::Type(inner) if last.ident == "Option" => Some(inner),
-        _ => None,
-    }
-}
-
 /// `ty`, where an `Option<T>` has its `Option<`…`>` tokens respanned to the first
 /// and last tokens of `T`: rustc reports a problem with the stored type (`T` is not
 /// a `FieldType`, `ForeignKey<M>` to a non-model) under `T`, where it also reports
@@ -823,6 +689,25 @@ mod tests {
                 "`unique` cannot be combined with `skip`: a skipped field is not stored",
                 "`column` cannot be empty: give a column name or remove `column`",
             ]
+        );
+    }
+
+    #[test]
+    fn text_options_on_an_alias_are_left_to_the_bound() {
+        let input: DeriveInput = syn::parse_quote! {
+            struct Page {
+                #[field(primary_key)] id: i64,
+                #[field(unique, case_insensitive, max_length = 50, email, url)] slug: Slug,
+                #[field(max_length = 50)] previous: Option<Slug>,
+            }
+        };
+        let (model, errors) = run(&input);
+        assert!(errors.is_empty(), "{errors:?}");
+        let model = model.unwrap();
+        assert!(
+            model
+                .columns()
+                .all(|(_, c)| c.primary_key || c.has_text_option())
         );
     }
 

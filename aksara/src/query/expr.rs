@@ -298,11 +298,58 @@ impl<M: Model, T: FieldType> Column<M, Option<T>> {
     }
 }
 
-/// A column that holds text: `String` and `Option<String>` columns get the string
-/// lookups.
+/// A field type that holds text. Its columns get the string lookups (`contains`,
+/// `icontains`, `startswith`, `endswith`, `iexact`), and its fields accept the text
+/// options `max_length`, `email`, `url`, `normalize` and `case_insensitive`, which
+/// `#[derive(Model)]` checks through this trait, so a `type Slug = String;` alias
+/// qualifies like `String` itself.
+///
+/// Implemented for `String` and for `Option<T>` of every text type. A newtype
+/// whose [`FieldType::to_value`] gives [`Value::Text`](crate::Value::Text) opts in
+/// with an empty impl:
+///
+/// ```
+/// use aksara::prelude::*;
+/// use aksara::{FieldType, Result, Row, SqlType, TextColumn, Value};
+///
+/// #[derive(Debug, Clone)]
+/// pub struct Slug(String);
+///
+/// impl FieldType for Slug {
+///     const SQL_TYPE: SqlType = SqlType::Text;
+///     fn to_value(&self) -> Value {
+///         self.0.to_value()
+///     }
+///     fn from_value(value: Value) -> Result<Self> {
+///         String::from_value(value).map(Slug)
+///     }
+///     fn decode_nullable(row: &Row, index: usize) -> Result<Option<Self>> {
+///         Ok(String::decode_nullable(row, index)?.map(Slug))
+///     }
+/// }
+///
+/// impl TextColumn for Slug {}
+///
+/// #[derive(Model, Debug, Clone)]
+/// pub struct Page {
+///     #[field(primary_key)]
+///     pub id: i64,
+///     #[field(unique, max_length = 50)]
+///     pub slug: Slug,
+/// }
+///
+/// let drafts = Page::SLUG.startswith("draft-");
+/// assert_eq!(Page::META.field_by_name("slug").unwrap().max_length, Some(50));
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not hold text",
+    label = "not a text type",
+    note = "`max_length`, `email`, `url`, `normalize`, `case_insensitive` and the string lookups (`contains`, `startswith`, …) apply to text fields",
+    note = "use `String` or `Option<String>`; a newtype whose `FieldType::to_value` gives `Value::Text` opts in with `impl aksara::TextColumn for MyType {{}}`"
+)]
 pub trait TextColumn {}
 impl TextColumn for String {}
-impl TextColumn for Option<String> {}
+impl<T: TextColumn> TextColumn for Option<T> {}
 
 impl<M: Model, T: FieldType + TextColumn> Column<M, T> {
     fn text(self, op: TextOp, value: &str) -> Filter<M> {
