@@ -3,8 +3,9 @@
 //! and authentication layers for an anonymous client; a handler that reads the
 //! user (`RequestUser`) behind them, for an anonymous client and for a client
 //! logged in by session with the database store on SQLite (behind the in-process
-//! cache) and with the Redis store. Bars: anonymous ≥ 0.90× bare, session-authenticated
-//! ≥ 0.50× bare. The Aksara apps are served as users serve them, with
+//! cache) and with the Redis store; and the same handler for a client sending a
+//! JWT access token. Bars: anonymous ≥ 0.90× bare, session-authenticated ≥ 0.50×
+//! bare (issue 4), JWT-authenticated ≥ 0.85× bare (issue 15). The Aksara apps are served as users serve them, with
 //! `Aksara::serve_with_shutdown` (which also gives handlers the peer address), the
 //! bare router with `axum::serve`.
 //!
@@ -27,6 +28,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use aksara_auth::User;
+use aksara_auth::jwt::{Jwt, JwtAlgorithm, JwtAuthentication};
 use aksara_auth::prelude::*;
 use aksara_auth::session::{CachedStore, DbSessionStore, RedisStore, SessionStore};
 use axum::Json;
@@ -116,6 +118,7 @@ async fn session_cookie(url: &str) -> String {
                     .to_owned()
             })
         })
+        .map(|cookie| format!("Cookie: {cookie}"))
         .unwrap_or_else(|| panic!("no session cookie at login:\n{response}"))
 }
 
@@ -200,8 +203,8 @@ fn process_cpu_micros() -> f64 {
     fields.iter().sum::<f64>() * 10_000.0
 }
 
-/// Runs wrk against `url` (with `cookie`).
-fn wrk(placement: Placement, url: &str, cookie: Option<&str>, seconds: u64) -> Run {
+/// Runs wrk against `url` (sending `header`, such as `Cookie: …`).
+fn wrk(placement: Placement, url: &str, header: Option<&str>, seconds: u64) -> Run {
     let mut command = match placement {
         Placement::Pinned { wrk_cpu, .. } => {
             let mut command = Command::new("taskset");
@@ -215,8 +218,8 @@ fn wrk(placement: Placement, url: &str, cookie: Option<&str>, seconds: u64) -> R
         }
     };
     command.args(["-c64", &format!("-d{seconds}s"), "--latency"]);
-    if let Some(cookie) = cookie {
-        command.args(["-H", &format!("Cookie: {cookie}")]);
+    if let Some(header) = header {
+        command.args(["-H", header]);
     }
     let cpu_before = process_cpu_micros();
     let output = command
@@ -324,6 +327,19 @@ fn main() {
         );
         let cached_redis_url = serve_app(cached_redis_app).await;
         let cached_redis_cookie = session_cookie(&cached_redis_url).await;
+        // An API served to bearer JWTs only, the user through the default 1 s cache.
+        let jwt = Jwt::hmac(JwtAlgorithm::Hs256, SECRET).unwrap();
+        let user = User::objects()
+            .get(&db, User::EMAIL.eq(EMAIL))
+            .await
+            .unwrap();
+        let bearer = format!("Authorization: Bearer {}", jwt.access_token(&user).unwrap());
+        let jwt_url = serve_app(
+            Aksara::new(db.clone())
+                .middleware(AuthenticationLayer::<User>::new().with(JwtAuthentication::new(jwt)))
+                .route("/", get(hello_user)),
+        )
+        .await;
         vec![
             ("bare axum JSON handler", bare, None),
             (
@@ -360,6 +376,11 @@ fn main() {
                 "session-authenticated, Redis store behind a 1 s cache",
                 cached_redis_url,
                 Some(cached_redis_cookie),
+            ),
+            (
+                "JWT-authenticated (HS256 bearer access token)",
+                jwt_url,
+                Some(bearer),
             ),
         ]
     });

@@ -37,6 +37,7 @@ extern crate self as aksara_auth;
 pub mod authentication;
 pub mod csrf;
 pub mod guard;
+pub mod jwt;
 pub mod password;
 mod request;
 pub mod session;

@@ -11,9 +11,6 @@
 use std::sync::Arc;
 
 use aksara::Executor;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD_NO_PAD;
-use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
 
@@ -27,10 +24,7 @@ const USER_HASH_KEY: &str = "_auth_user_hash";
 
 /// The digest of `user`'s password hash that ties a session to that password.
 fn session_auth_hash<U: AuthUser>(user: &U) -> String {
-    let mut digest = Sha256::new();
-    digest.update(b"aksara_auth.session_auth_hash\0");
-    digest.update(user.password_hash().as_encoded().as_bytes());
-    STANDARD_NO_PAD.encode(digest.finalize())
+    crate::user::password_fingerprint(user, b"aksara_auth.session_auth_hash\0")
 }
 
 impl From<SessionError> for AuthError {

@@ -18,6 +18,18 @@ mod field;
 
 pub use cache::UserCache;
 
+/// A digest of `user`'s password hash under `label`: it ties a credential (a
+/// session, a token) to the password it was issued under, so a new password ends
+/// it. Unkeyed, but the argon2 hash it digests holds a secret salt.
+pub(crate) fn password_fingerprint<U: AuthUser>(user: &U, label: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let mut digest = sha2::Sha256::new();
+    digest.update(label);
+    digest.update(user.password_hash().as_encoded().as_bytes());
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest.finalize())
+}
+
 use std::future::Future;
 
 use aksara::{Column, Model};

@@ -1,0 +1,136 @@
+//! [`JwtAuthentication`]: the authenticator that accepts an access token in
+//! `Authorization: Bearer <token>`.
+
+use aksara::Db;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use uuid::Uuid;
+
+use super::{Jwt, JwtError, TokenType, same_password, token_version};
+use crate::authentication::{Authentication, Authenticator, Outcome};
+use crate::{AuthUser, UserCache};
+
+/// Authenticates requests that carry a JWT access token in
+/// `Authorization: Bearer <token>` (simplejwt's `JWTAuthentication`).
+///
+/// A header that is not a bearer JWT (another scheme, an opaque token) is left
+/// to the next authenticator. A bearer JWT that fails any check — signature,
+/// algorithm, expiry, type, issuer, audience — or whose user is gone, inactive
+/// or has changed password since it was issued, ends the request with 401
+/// `authentication_failed` and `WWW-Authenticate: Bearer`. The user is loaded
+/// through a [`UserCache`] (one second by default, as sessions); requests it
+/// authenticates need no CSRF check (a header, not a cookie).
+///
+/// ```
+/// use aksara_auth::jwt::{Jwt, JwtAuthentication};
+/// use aksara_auth::{AuthenticationLayer, SessionAuthentication, User};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let settings = aksara::Settings::from_sources(Some("debug = true"), None::<(String, String)>)?;
+/// let jwt = Jwt::from_settings(&settings)?;
+/// // Bearer tokens first, then the session cookie.
+/// let layer = AuthenticationLayer::<User>::new()
+///     .with(JwtAuthentication::new(jwt))
+///     .with(SessionAuthentication::new());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct JwtAuthentication {
+    jwt: Jwt,
+    cache: UserCache,
+}
+
+impl JwtAuthentication {
+    /// Accepts access tokens that `jwt` issued, with its own one-second user cache.
+    ///
+    /// ```
+    /// # let jwt = aksara_auth::jwt::Jwt::hmac(aksara_auth::jwt::JwtAlgorithm::Hs256, &[7; 32]).unwrap();
+    /// let authentication = aksara_auth::jwt::JwtAuthentication::new(jwt);
+    /// ```
+    #[must_use]
+    pub fn new(jwt: Jwt) -> Self {
+        Self {
+            jwt,
+            cache: UserCache::default(),
+        }
+    }
+
+    /// Loads users through `cache`, which may be shared with other
+    /// authenticators (a [`SessionAuthentication`](crate::SessionAuthentication)'s).
+    ///
+    /// ```
+    /// use aksara_auth::{SessionAuthentication, UserCache};
+    /// use aksara_auth::jwt::{Jwt, JwtAlgorithm, JwtAuthentication};
+    /// let cache = UserCache::new(std::time::Duration::from_secs(2));
+    /// let jwt = Jwt::hmac(JwtAlgorithm::Hs256, &[7; 32]).unwrap();
+    /// let bearer = JwtAuthentication::new(jwt).user_cache(cache.clone());
+    /// let session = SessionAuthentication::new().user_cache(cache);
+    /// ```
+    #[must_use]
+    pub fn user_cache(mut self, cache: UserCache) -> Self {
+        self.cache = cache;
+        self
+    }
+}
+
+/// The token of `Authorization: Bearer <token>` when it has a JWT's shape (three
+/// base64url parts), `None` for anything else.
+fn bearer_jwt(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    let jwt_shaped = token.split('.').count() == 3
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    (scheme.eq_ignore_ascii_case("bearer") && jwt_shaped).then_some(token)
+}
+
+impl<U: AuthUser> Authenticator<U> for JwtAuthentication {
+    fn name(&self) -> &'static str {
+        "jwt"
+    }
+
+    fn challenge(&self) -> Option<&'static str> {
+        Some("Bearer")
+    }
+
+    fn has_credential(&self, parts: &Parts) -> bool {
+        bearer_jwt(parts).is_some()
+    }
+
+    async fn authenticate(&self, parts: &Parts, db: &Db) -> Outcome<U> {
+        let Some(token) = bearer_jwt(parts) else {
+            return Outcome::NoCredential;
+        };
+        let claims = match self.jwt.decode(token, TokenType::Access) {
+            Ok(claims) => claims,
+            Err(JwtError::Expired) => return Outcome::invalid("the access token has expired"),
+            Err(error) => {
+                tracing::debug!(target: "aksara_auth::jwt", %error, "bearer token refused");
+                return Outcome::invalid("invalid access token");
+            }
+        };
+        let Ok(id) = claims.sub.parse::<Uuid>() else {
+            return Outcome::invalid("invalid access token");
+        };
+        let loaded = match self.cache.load::<U>(id, db, true, token_version).await {
+            Ok(loaded) => loaded,
+            Err(error) => return Outcome::from(error),
+        };
+        match loaded {
+            Some((user, _)) if user.is_active() && same_password(&claims, &*user) => {
+                Outcome::Authenticated(
+                    Authentication::shared(user, "jwt")
+                        .with_info(claims)
+                        .by_header(),
+                )
+            }
+            Some(_) => {
+                tracing::info!(target: "aksara_auth::jwt", user_id = %id, "access token refused: the user is inactive or changed password");
+                Outcome::invalid("invalid access token")
+            }
+            None => Outcome::invalid("invalid access token"),
+        }
+    }
+}

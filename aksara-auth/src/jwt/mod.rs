@@ -1,0 +1,579 @@
+//! JSON Web Tokens: signed access and refresh tokens for API clients, and
+//! [`JwtAuthentication`], the authenticator that accepts an access token in
+//! `Authorization: Bearer …`.
+//!
+//! [`Jwt`] holds the keys and the rules from the `[jwt]` section
+//! ([`JwtSettings`]). Tokens carry `sub` (the user's id), `email`, `exp`, `iat`,
+//! a random `jti`, `token_type` (`access` or `refresh`), `iss`/`aud` when
+//! configured, `ver` (a digest of the user's password hash, so a new password
+//! ends every token issued before it) and any claims of the application's own.
+//!
+//! Decoding pins the configured algorithm and refuses, as the holes other JWT
+//! libraries have had taught: `alg: none`; another algorithm than the configured
+//! one (so an HMAC token is never checked against an RSA public key); headers
+//! that point at keys (`jku`, `jwk`, `x5u`, `x5c`) or name one (`kid`: this
+//! crate signs without one); a missing `exp`, `sub` or `jti`; an `iss` or `aud`
+//! other than the configured ones (or any `aud` when none is); a refresh token
+//! where an access token is expected, or the reverse; and tokens over 8 KiB.
+//!
+//! ```
+//! use aksara_auth::jwt::{Jwt, JwtAlgorithm, TokenType};
+//! use aksara_auth::prelude::*;
+//! use aksara_auth::User;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let db = Db::connect("sqlite::memory:").await?;
+//! db.migrate().await?;
+//! let user = User::objects().create().email("jane@example.com").password("correct horse").exec(&db).await?;
+//!
+//! let jwt = Jwt::hmac(JwtAlgorithm::Hs256, b"a 32-byte secret, or longer: ok!!")?;
+//! let token = jwt.access_token(&user)?;
+//! let claims = jwt.decode(&token, TokenType::Access)?;
+//! assert_eq!(claims.sub, user.id.to_string());
+//! assert_eq!(claims.email, "jane@example.com");
+//!
+//! // A refresh token is not an access token.
+//! let refresh = jwt.refresh_token(&user)?;
+//! assert!(jwt.decode(&refresh, TokenType::Access).is_err());
+//! # Ok(()) }
+//! ```
+//!
+//! Not here yet (issue 15): the refresh endpoint with rotation and reuse
+//! detection, and revocation of one token's `jti` at logout; both need a table
+//! every instance of the app shares. A password change, deactivation or deletion
+//! already ends a user's tokens (the `ver` claim and the user lookup).
+
+mod authentication;
+mod settings;
+
+pub use authentication::JwtAuthentication;
+pub use settings::{JwtAlgorithm, JwtSettings};
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hmac::{KeyInit as _, Mac as _};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq as _;
+
+use crate::AuthUser;
+
+/// The longest token [`Jwt::decode`] reads; a larger `Authorization` header is
+/// refused before any decoding.
+pub const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// What a token is for. A token of one type is never accepted as the other.
+///
+/// ```
+/// use aksara_auth::jwt::TokenType;
+/// assert_eq!(serde_json::to_string(&TokenType::Refresh).unwrap(), "\"refresh\"");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenType {
+    /// Proves who is calling, for a few minutes (`access_ttl`).
+    Access,
+    /// Obtains new access tokens, for longer (`refresh_ttl`).
+    Refresh,
+}
+
+/// The verified claims of a token, as handlers see them through
+/// [`Authentication::info`](crate::authentication::Authentication::info) (or
+/// [`RequestUser`](crate::RequestUser)'s authentication) after
+/// [`JwtAuthentication`] accepted the request.
+///
+/// ```
+/// # use aksara_auth::jwt::{Jwt, JwtAlgorithm, TokenType};
+/// # use aksara_auth::{prelude::*, User};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let db = Db::connect("sqlite::memory:").await?;
+/// # db.migrate().await?;
+/// # let user = User::objects().create().email("ann@example.com").password("correct horse").exec(&db).await?;
+/// let jwt = Jwt::hmac(JwtAlgorithm::Hs256, &[7; 32])?;
+/// let token = jwt.access_token_with(&user, serde_json::json!({ "roles": ["editor"] }))?;
+/// let claims = jwt.decode(&token, TokenType::Access)?;
+/// assert_eq!(claims.extra["roles"], serde_json::json!(["editor"]));
+/// assert_eq!(claims.token_type, TokenType::Access);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Claims {
+    /// The user's id.
+    pub sub: String,
+    /// The user's email when the token was issued.
+    pub email: String,
+    /// Expiry, in seconds since the Unix epoch.
+    pub exp: u64,
+    /// Issue time, in seconds since the Unix epoch.
+    pub iat: u64,
+    /// The token's unique id (128 random bits, hex).
+    pub jti: String,
+    /// Access or refresh.
+    pub token_type: TokenType,
+    /// Ties the token to the user's password: a digest of the password hash.
+    pub ver: String,
+    /// The issuer, when `[jwt] issuer` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// The audience, when `[jwt] audience` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    /// The application's own claims.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The claim names this crate writes; the application's own claims may not
+/// reuse them.
+const RESERVED_CLAIMS: [&str; 10] = [
+    "sub",
+    "email",
+    "exp",
+    "iat",
+    "jti",
+    "token_type",
+    "ver",
+    "iss",
+    "aud",
+    "nbf",
+];
+
+/// Why a token was not issued or not accepted. A refused token is a 401 to the
+/// client; the variants say why in logs.
+///
+/// ```
+/// use aksara_auth::jwt::{Jwt, JwtAlgorithm, JwtError, TokenType};
+/// let jwt = Jwt::hmac(JwtAlgorithm::Hs256, &[7; 32]).unwrap();
+/// let err = jwt.decode("not.a.token", TokenType::Access).unwrap_err();
+/// assert!(matches!(err, JwtError::Invalid(_)));
+/// ```
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwtError {
+    /// The token is malformed, tampered with, of the wrong type, or fails a rule.
+    #[error("invalid token: {0}")]
+    Invalid(String),
+    /// The token was valid but has expired.
+    #[error("the token has expired")]
+    Expired,
+    /// The keys or settings cannot be used: the message says what to fix.
+    #[error("JWT configuration: {0}")]
+    Config(String),
+    /// A token could not be issued (no private key, claims that clash).
+    #[error("cannot issue a token: {0}")]
+    Issue(String),
+}
+
+/// The keys and rules that issue and check tokens. Cheap to clone (one `Arc`);
+/// build it once, from the settings, and share it.
+///
+/// ```
+/// use aksara_auth::jwt::Jwt;
+/// let settings = aksara::Settings::from_sources(Some("debug = true"), None::<(String, String)>)?;
+/// let jwt = Jwt::from_settings(&settings)?; // HS256 with a key derived from secret_key
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Jwt {
+    keys: Arc<Keys>,
+}
+
+struct Keys {
+    algorithm: JwtAlgorithm,
+    encoding: Option<EncodingKey>,
+    decoding: DecodingKey,
+    validation: Validation,
+    access_ttl: Duration,
+    refresh_ttl: Duration,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+impl std::fmt::Debug for Jwt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jwt")
+            .field("algorithm", &self.keys.algorithm)
+            .field("issues", &self.keys.encoding.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Jwt {
+    /// The tokens the `[jwt]` section ([`JwtSettings`]) describes: an HMAC key
+    /// (its `secret`, or one derived from the settings' `secret_key`) or the PEM
+    /// key files.
+    ///
+    /// # Errors
+    /// [`JwtError::Config`] when the section is invalid or a key file cannot be
+    /// read or parsed; the message names the file.
+    ///
+    /// ```
+    /// let settings = aksara::Settings::from_sources(
+    ///     Some("debug = true\n[jwt]\naudience = \"mobile\"\n"),
+    ///     None::<(String, String)>,
+    /// )?;
+    /// let jwt = aksara_auth::jwt::Jwt::from_settings(&settings)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_settings(settings: &aksara::Settings) -> Result<Self, JwtError> {
+        let section: JwtSettings = settings
+            .section()
+            .map_err(|err| JwtError::Config(err.to_string()))?;
+        let algorithm = section.algorithm;
+        let (encoding, decoding) = if algorithm.hmac_key_len().is_some() {
+            let secret = match &section.secret {
+                Some(secret) => secret.as_bytes().to_vec(),
+                None => derive_hmac_key(settings.secret_key.as_bytes()),
+            };
+            hmac_keys(&secret)?
+        } else {
+            pem_keys(algorithm, &section)?
+        };
+        Ok(Self::build(algorithm, encoding, decoding, &section))
+    }
+
+    /// Tokens signed with HMAC `algorithm` and `secret`, with the default
+    /// lifetimes (5 minutes, 1 day) and no issuer or audience.
+    ///
+    /// # Errors
+    /// [`JwtError::Config`] when `algorithm` is not an HMAC one or `secret` is
+    /// shorter than its hash's output.
+    ///
+    /// ```
+    /// use aksara_auth::jwt::{Jwt, JwtAlgorithm};
+    /// assert!(Jwt::hmac(JwtAlgorithm::Hs256, &[1; 32]).is_ok());
+    /// assert!(Jwt::hmac(JwtAlgorithm::Hs512, &[1; 32]).is_err()); // needs 64 bytes
+    /// ```
+    pub fn hmac(algorithm: JwtAlgorithm, secret: &[u8]) -> Result<Self, JwtError> {
+        let Some(needed) = algorithm.hmac_key_len() else {
+            return Err(JwtError::Config(format!(
+                "{algorithm} signs with a key pair; use Jwt::from_settings with key files"
+            )));
+        };
+        if secret.len() < needed {
+            return Err(JwtError::Config(format!(
+                "{algorithm} needs a secret of at least {needed} bytes, got {}",
+                secret.len()
+            )));
+        }
+        let (encoding, decoding) = hmac_keys(secret)?;
+        let section = JwtSettings {
+            algorithm,
+            ..JwtSettings::default()
+        };
+        Ok(Self::build(algorithm, encoding, decoding, &section))
+    }
+
+    fn build(
+        algorithm: JwtAlgorithm,
+        encoding: Option<EncodingKey>,
+        decoding: DecodingKey,
+        section: &JwtSettings,
+    ) -> Self {
+        let mut validation = Validation::new(algorithm.to_jsonwebtoken());
+        validation.leeway = section.leeway.as_secs();
+        let mut required = vec!["exp", "sub"];
+        if let Some(issuer) = &section.issuer {
+            validation.set_issuer(&[issuer]);
+            required.push("iss");
+        }
+        if let Some(audience) = &section.audience {
+            validation.set_audience(&[audience]);
+            required.push("aud");
+        }
+        validation.set_required_spec_claims(&required);
+        Self {
+            keys: Arc::new(Keys {
+                algorithm,
+                encoding,
+                decoding,
+                validation,
+                access_ttl: section.access_ttl,
+                refresh_ttl: section.refresh_ttl,
+                issuer: section.issuer.clone(),
+                audience: section.audience.clone(),
+            }),
+        }
+    }
+
+    /// The algorithm tokens are signed with.
+    ///
+    /// ```
+    /// use aksara_auth::jwt::{Jwt, JwtAlgorithm};
+    /// assert_eq!(Jwt::hmac(JwtAlgorithm::Hs384, &[1; 48]).unwrap().algorithm(), JwtAlgorithm::Hs384);
+    /// ```
+    #[must_use]
+    pub fn algorithm(&self) -> JwtAlgorithm {
+        self.keys.algorithm
+    }
+
+    /// An access token for `user` (the seed's `create_access_token`).
+    ///
+    /// # Errors
+    /// [`JwtError::Issue`] when this process has no private key.
+    ///
+    /// ```
+    /// # use aksara_auth::jwt::{Jwt, JwtAlgorithm, TokenType};
+    /// # use aksara_auth::{prelude::*, User};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # db.migrate().await?;
+    /// # let user = User::objects().create().email("ann@example.com").password("correct horse").exec(&db).await?;
+    /// let jwt = Jwt::hmac(JwtAlgorithm::Hs256, &[7; 32])?;
+    /// let token = jwt.access_token(&user)?;
+    /// assert_eq!(token.matches('.').count(), 2);
+    /// # Ok(()) }
+    /// ```
+    pub fn access_token<U: AuthUser>(&self, user: &U) -> Result<String, JwtError> {
+        self.issue(user, TokenType::Access, serde_json::Map::new())
+    }
+
+    /// An access token for `user` carrying the application's own claims
+    /// (`extra`, a JSON object: the seed's `is_staff` and `roles`), which
+    /// [`Claims::extra`] gives back.
+    ///
+    /// # Errors
+    /// [`JwtError::Issue`] when `extra` is not an object or reuses a claim this
+    /// crate writes (`sub`, `exp`, `token_type`, …), or without a private key.
+    ///
+    /// ```
+    /// # use aksara_auth::jwt::{Jwt, JwtAlgorithm};
+    /// # use aksara_auth::{prelude::*, User};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # db.migrate().await?;
+    /// # let user = User::objects().create().email("ann@example.com").password("correct horse").exec(&db).await?;
+    /// let jwt = Jwt::hmac(JwtAlgorithm::Hs256, &[7; 32])?;
+    /// let token = jwt.access_token_with(&user, serde_json::json!({ "is_staff": user.is_staff }))?;
+    /// assert!(jwt.access_token_with(&user, serde_json::json!({ "sub": "someone else" })).is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn access_token_with<U: AuthUser>(
+        &self,
+        user: &U,
+        extra: impl Serialize,
+    ) -> Result<String, JwtError> {
+        let extra = match serde_json::to_value(extra) {
+            Ok(serde_json::Value::Object(map)) => map,
+            Ok(_) => return Err(JwtError::Issue("extra claims must be a JSON object".into())),
+            Err(err) => return Err(JwtError::Issue(err.to_string())),
+        };
+        if let Some(name) = extra
+            .keys()
+            .find(|name| RESERVED_CLAIMS.contains(&name.as_str()))
+        {
+            return Err(JwtError::Issue(format!(
+                "the claim `{name}` is written by aksara-auth; name yours differently"
+            )));
+        }
+        self.issue(user, TokenType::Access, extra)
+    }
+
+    /// A refresh token for `user` (the seed's `create_refresh_token`).
+    ///
+    /// # Errors
+    /// [`JwtError::Issue`] when this process has no private key.
+    ///
+    /// ```
+    /// # use aksara_auth::jwt::{Jwt, JwtAlgorithm, TokenType};
+    /// # use aksara_auth::{prelude::*, User};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # db.migrate().await?;
+    /// # let user = User::objects().create().email("ann@example.com").password("correct horse").exec(&db).await?;
+    /// let jwt = Jwt::hmac(JwtAlgorithm::Hs256, &[7; 32])?;
+    /// let refresh = jwt.refresh_token(&user)?;
+    /// assert_eq!(jwt.decode(&refresh, TokenType::Refresh)?.token_type, TokenType::Refresh);
+    /// # Ok(()) }
+    /// ```
+    pub fn refresh_token<U: AuthUser>(&self, user: &U) -> Result<String, JwtError> {
+        self.issue(user, TokenType::Refresh, serde_json::Map::new())
+    }
+
+    fn issue<U: AuthUser>(
+        &self,
+        user: &U,
+        token_type: TokenType,
+        extra: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<String, JwtError> {
+        let keys = &*self.keys;
+        let Some(encoding) = &keys.encoding else {
+            return Err(JwtError::Issue(
+                "this process has only the public key; set [jwt] private_key_file to issue tokens"
+                    .into(),
+            ));
+        };
+        let now = unix_now();
+        let ttl = match token_type {
+            TokenType::Access => keys.access_ttl,
+            TokenType::Refresh => keys.refresh_ttl,
+        };
+        let claims = Claims {
+            sub: user.id().to_string(),
+            email: user.email().to_owned(),
+            exp: now.saturating_add(ttl.as_secs()),
+            iat: now,
+            jti: random_jti(),
+            token_type,
+            ver: token_version(user),
+            iss: keys.issuer.clone(),
+            aud: keys.audience.clone(),
+            extra,
+        };
+        jsonwebtoken::encode(
+            &Header::new(keys.algorithm.to_jsonwebtoken()),
+            &claims,
+            encoding,
+        )
+        .map_err(|err| JwtError::Issue(err.to_string()))
+    }
+
+    /// Checks `token`'s signature and rules (see the [module docs](self)) and
+    /// that it is of type `expected`, and returns its claims. It does not look
+    /// at the user: [`JwtAuthentication`] does that (active, same password).
+    ///
+    /// # Errors
+    /// [`JwtError::Expired`] for an expired token, [`JwtError::Invalid`] for
+    /// anything else wrong with it.
+    ///
+    /// ```
+    /// use aksara_auth::jwt::{Jwt, JwtAlgorithm, JwtError, TokenType};
+    /// let jwt = Jwt::hmac(JwtAlgorithm::Hs256, &[7; 32]).unwrap();
+    /// // `{"alg":"none"}` with no signature
+    /// let unsigned = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.";
+    /// assert!(matches!(jwt.decode(unsigned, TokenType::Access), Err(JwtError::Invalid(_))));
+    /// ```
+    pub fn decode(&self, token: &str, expected: TokenType) -> Result<Claims, JwtError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(JwtError::Invalid(format!(
+                "longer than {MAX_TOKEN_LEN} bytes"
+            )));
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
+        if header.jku.is_some()
+            || header.jwk.is_some()
+            || header.x5u.is_some()
+            || header.x5c.is_some()
+            || header.kid.is_some()
+        {
+            return Err(JwtError::Invalid(
+                "the header names or carries a key (jku, jwk, x5u, x5c or kid)".into(),
+            ));
+        }
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &self.keys.validation)
+                .map_err(invalid)?;
+        if data.claims.token_type != expected {
+            return Err(JwtError::Invalid(format!(
+                "a {:?} token where a {expected:?} token is expected",
+                data.claims.token_type
+            )));
+        }
+        Ok(data.claims)
+    }
+}
+
+/// The `ver` claim: ties a token to the password it was issued under.
+fn token_version<U: AuthUser>(user: &U) -> String {
+    crate::user::password_fingerprint(user, b"aksara_auth.jwt_version\0")
+}
+
+/// Whether `claims` were issued under `user`'s current password.
+fn same_password<U: AuthUser>(claims: &Claims, user: &U) -> bool {
+    bool::from(claims.ver.as_bytes().ct_eq(token_version(user).as_bytes()))
+}
+
+fn invalid(err: jsonwebtoken::errors::Error) -> JwtError {
+    match err.kind() {
+        jsonwebtoken::errors::ErrorKind::ExpiredSignature => JwtError::Expired,
+        _ => JwtError::Invalid(err.to_string()),
+    }
+}
+
+/// The HMAC key for JWTs derived from the app's `secret_key`, distinct from the
+/// key that signs session cookies.
+fn derive_hmac_key(secret_key: &[u8]) -> Vec<u8> {
+    let mut mac = hmac::Hmac::<sha2::Sha512>::new_from_slice(secret_key)
+        .expect("HMAC accepts keys of any length");
+    mac.update(b"aksara_auth.jwt.signing_key");
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn hmac_keys(secret: &[u8]) -> Result<(Option<EncodingKey>, DecodingKey), JwtError> {
+    let config = |err: jsonwebtoken::errors::Error| JwtError::Config(err.to_string());
+    Ok((
+        Some(EncodingKey::from_secret(secret).map_err(config)?),
+        DecodingKey::from_secret(secret).map_err(config)?,
+    ))
+}
+
+fn pem_keys(
+    algorithm: JwtAlgorithm,
+    section: &JwtSettings,
+) -> Result<(Option<EncodingKey>, DecodingKey), JwtError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|err| {
+            JwtError::Config(format!(
+                "cannot read the key file {}: {err}",
+                path.display()
+            ))
+        })
+    };
+    fn parse_error(
+        path: &std::path::Path,
+        algorithm: JwtAlgorithm,
+    ) -> impl FnOnce(jsonwebtoken::errors::Error) -> JwtError + '_ {
+        move |err| {
+            JwtError::Config(format!(
+                "{} is not a PEM {algorithm} key: {err}",
+                path.display()
+            ))
+        }
+    }
+    let public = section
+        .public_key_file
+        .as_deref()
+        .ok_or_else(|| JwtError::Config(format!("{algorithm} needs [jwt] public_key_file")))?;
+    let pem = read(public)?;
+    let decoding = match algorithm {
+        JwtAlgorithm::Rs256 => DecodingKey::from_rsa_pem(&pem),
+        JwtAlgorithm::Es256 => DecodingKey::from_ec_pem(&pem),
+        _ => DecodingKey::from_ed_pem(&pem),
+    }
+    .map_err(parse_error(public, algorithm))?;
+    let encoding = match section.private_key_file.as_deref() {
+        Some(private) => {
+            let pem = read(private)?;
+            Some(
+                match algorithm {
+                    JwtAlgorithm::Rs256 => EncodingKey::from_rsa_pem(&pem),
+                    JwtAlgorithm::Es256 => EncodingKey::from_ec_pem(&pem),
+                    _ => EncodingKey::from_ed_pem(&pem),
+                }
+                .map_err(parse_error(private, algorithm))?,
+            )
+        }
+        None => None,
+    };
+    Ok((encoding, decoding))
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+/// 128 random bits from the OS, as hex.
+fn random_jti() -> String {
+    let mut bytes = [0_u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random number generator");
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}

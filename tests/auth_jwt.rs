@@ -1,0 +1,506 @@
+//! JWT access tokens through an app on every configured backend: a valid token
+//! authenticates by header (no CSRF check), and every way a token can be wrong is
+//! a 401 with `WWW-Authenticate: Bearer`, never a 500: tampered, `alg: none`, an
+//! HMAC token against an RSA key, a refresh token used as an access token,
+//! expired, a foreign issuer or audience, a header that names a key, a user who
+//! changed password, was deactivated or deleted. Key pairs for RS256, ES256 and
+//! EdDSA come from `tests/fixtures/jwt/`.
+
+use std::path::Path;
+
+use aksara_auth::jwt::{Claims, Jwt, JwtAlgorithm, JwtAuthentication, JwtError, TokenType};
+use aksara_auth::prelude::*;
+use aksara_auth::{User, UserCache};
+use aksara_tests::on_each_database;
+use axum::body::Body;
+use axum::routing::{get, post};
+use http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+const SECRET: &[u8] = b"jwt test secret, at least thirty-two bytes long";
+const PASSWORD: &str = "correct horse battery staple";
+
+#[login_required]
+async fn profile(user: CurrentUser<User>) -> String {
+    user.email.clone()
+}
+
+/// The backend that vouched for the request and a claim the token carried.
+async fn claims(user: RequestUser<User>) -> String {
+    let auth = user.authentication().expect("authenticated");
+    let claims = auth.info::<Claims>().expect("the token's claims");
+    format!("{} {}", auth.backend(), claims.extra["plan"])
+}
+
+fn app(db: Db, jwt: Jwt) -> axum::Router {
+    Aksara::new(db)
+        .middleware(
+            AuthenticationLayer::<User>::new()
+                // No cache: each request sees the user as the database has it.
+                .with(JwtAuthentication::new(jwt).user_cache(UserCache::disabled())),
+        )
+        .route("/profile", get(profile).post(profile))
+        .route("/claims", get(claims))
+        .route("/echo", post(|| async { "posted" }))
+        .into_router()
+}
+
+async fn send(
+    app: &axum::Router,
+    method: &str,
+    path: &str,
+    token: &str,
+) -> (StatusCode, String, String) {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header("sec-fetch-site", "cross-site")
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let challenge = response
+        .headers()
+        .get(header::WWW_AUTHENTICATE)
+        .map(|value| value.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        challenge,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+async fn jane(db: &Db) -> User {
+    User::objects()
+        .create()
+        .email("jane@example.com")
+        .password(PASSWORD)
+        .exec(db)
+        .await
+        .unwrap()
+}
+
+fn assert_refused(
+    label: &str,
+    what: &str,
+    (status, challenge, body): (StatusCode, String, String),
+) {
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{label}: {what}: {body}");
+    assert!(
+        challenge.starts_with("Bearer"),
+        "{label}: {what}: {challenge:?}"
+    );
+    assert!(
+        body.contains("\"code\""),
+        "{label}: {what}: a JSON error, got {body}"
+    );
+}
+
+/// `header.payload.signature` signed with `secret` by hand, to forge what the
+/// crate would never issue.
+fn forge(header: &str, claims: &serde_json::Value, secret: &[u8]) -> String {
+    use base64::Engine as _;
+    use hmac::{KeyInit as _, Mac as _};
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let message = format!("{}.{}", b64.encode(header), b64.encode(claims.to_string()));
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).unwrap();
+    mac.update(message.as_bytes());
+    format!("{message}.{}", b64.encode(mac.finalize().into_bytes()))
+}
+
+/// Claims as the crate writes them for `user`, from a real token.
+fn claims_of(jwt: &Jwt, user: &User) -> serde_json::Value {
+    let token = jwt.access_token(user).unwrap();
+    serde_json::to_value(jwt.decode(&token, TokenType::Access).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn an_access_token_authenticates_by_header_without_a_csrf_check() {
+    on_each_database(async |db, label| {
+        let user = jane(&db).await;
+        let jwt = Jwt::hmac(JwtAlgorithm::Hs256, SECRET).unwrap();
+        let app = app(db, jwt.clone());
+        let token = jwt.access_token(&user).unwrap();
+        let (status, _, body) = send(&app, "GET", "/profile", &token).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::OK, "jane@example.com"),
+            "{label}"
+        );
+        // A cross-site POST with a header credential needs no CSRF token.
+        let (status, _, body) = send(&app, "POST", "/profile", &token).await;
+        assert_eq!(status, StatusCode::OK, "{label}: {body}");
+        let token = jwt
+            .access_token_with(&user, serde_json::json!({ "plan": "pro" }))
+            .unwrap();
+        let (_, _, body) = send(&app, "GET", "/claims", &token).await;
+        assert_eq!(body, "jwt \"pro\"", "{label}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_kind_of_bad_token_is_a_401_with_a_bearer_challenge() {
+    on_each_database(async |db, label| {
+        let user = jane(&db).await;
+        let jwt = Jwt::hmac(JwtAlgorithm::Hs256, SECRET).unwrap();
+        let app = app(db, jwt.clone());
+        let good = jwt.access_token(&user).unwrap();
+        let claims = claims_of(&jwt, &user);
+
+        // The payload changed, the signature kept.
+        let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
+        let mut other = claims.clone();
+        other["email"] = "mallory@example.com".into();
+        let forged = forge(
+            r#"{"alg":"HS256","typ":"JWT"}"#,
+            &other,
+            b"another secret of thirty-two bytes!!",
+        );
+        parts[1] = forged.split('.').nth(1).unwrap().to_owned();
+        let tampered = parts.join(".");
+        // The last signature character changed.
+        let mut flipped = good.clone();
+        let last = flipped.pop().unwrap();
+        flipped.push(if last == 'A' { 'B' } else { 'A' });
+
+        let cases = [
+            ("a tampered payload", tampered),
+            ("a tampered signature", flipped),
+            ("signed with another secret", forged),
+            (
+                "alg none",
+                forge(r#"{"alg":"none"}"#, &claims, b"")
+                    .rsplit_once('.')
+                    .unwrap()
+                    .0
+                    .to_owned()
+                    + ".",
+            ),
+            (
+                "alg HS512 against an HS256 key",
+                forge(r#"{"alg":"HS512"}"#, &claims, SECRET),
+            ),
+            (
+                "a kid the crate never writes",
+                forge(r#"{"alg":"HS256","kid":"1"}"#, &claims, SECRET),
+            ),
+            (
+                "a jku pointing at someone's keys",
+                forge(
+                    r#"{"alg":"HS256","jku":"https://evil.example/keys"}"#,
+                    &claims,
+                    SECRET,
+                ),
+            ),
+            ("a refresh token", jwt.refresh_token(&user).unwrap()),
+            (
+                "expired",
+                forge(
+                    r#"{"alg":"HS256"}"#,
+                    &{
+                        let mut c = claims.clone();
+                        c["exp"] = 1_000.into();
+                        c
+                    },
+                    SECRET,
+                ),
+            ),
+            (
+                "no exp",
+                forge(
+                    r#"{"alg":"HS256"}"#,
+                    &{
+                        let mut c = claims.clone();
+                        c.as_object_mut().unwrap().remove("exp");
+                        c
+                    },
+                    SECRET,
+                ),
+            ),
+            (
+                "no jti",
+                forge(
+                    r#"{"alg":"HS256"}"#,
+                    &{
+                        let mut c = claims.clone();
+                        c.as_object_mut().unwrap().remove("jti");
+                        c
+                    },
+                    SECRET,
+                ),
+            ),
+            (
+                "an audience nobody configured",
+                forge(
+                    r#"{"alg":"HS256"}"#,
+                    &{
+                        let mut c = claims.clone();
+                        c["aud"] = "other-app".into();
+                        c
+                    },
+                    SECRET,
+                ),
+            ),
+            (
+                "a sub that is no user",
+                forge(
+                    r#"{"alg":"HS256"}"#,
+                    &{
+                        let mut c = claims.clone();
+                        c["sub"] = uuid::Uuid::new_v4().to_string().into();
+                        c
+                    },
+                    SECRET,
+                ),
+            ),
+            (
+                "a sub that is no id",
+                forge(
+                    r#"{"alg":"HS256"}"#,
+                    &{
+                        let mut c = claims.clone();
+                        c["sub"] = "1 OR 1=1".into();
+                        c
+                    },
+                    SECRET,
+                ),
+            ),
+        ];
+        for (what, token) in cases {
+            assert_refused(label, what, send(&app, "GET", "/profile", &token).await);
+        }
+        // The good one still works (nothing above changed state), and so does a
+        // hand-signed copy of its claims: each case fails for its own reason.
+        assert_eq!(
+            send(&app, "GET", "/profile", &good).await.0,
+            StatusCode::OK,
+            "{label}"
+        );
+        let resigned = forge(r#"{"alg":"HS256","typ":"JWT"}"#, &claims, SECRET);
+        assert_eq!(
+            send(&app, "GET", "/profile", &resigned).await.0,
+            StatusCode::OK,
+            "{label}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn malformed_authorization_headers_never_give_a_500() {
+    on_each_database(async |db, label| {
+        let jwt = Jwt::hmac(JwtAlgorithm::Hs256, SECRET).unwrap();
+        let app = app(db, jwt);
+        let huge = format!(
+            "{}.{}.{}",
+            "a".repeat(5000),
+            "b".repeat(5000),
+            "c".repeat(100)
+        );
+        for value in [
+            "",
+            "Bearer",
+            "Bearer ",
+            "Bearer  a.b",
+            "Basic am9objpwdw==",
+            "Bearer a.b.c",
+            "Bearer ü.ö.ä",
+            &format!("Bearer {huge}"),
+        ] {
+            let request = Request::get("/profile")
+                .header(header::AUTHORIZATION, value)
+                .body(Body::empty())
+                .unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::UNAUTHORIZED,
+                "{label}: {value:.40}"
+            );
+            assert!(
+                response.headers().contains_key(header::WWW_AUTHENTICATE),
+                "{label}: {value:.40}"
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_password_change_deactivation_or_deletion_ends_the_users_tokens() {
+    on_each_database(async |db, label| {
+        let jwt = Jwt::hmac(JwtAlgorithm::Hs256, SECRET).unwrap();
+        let app = app(db.clone(), jwt.clone());
+
+        let mut user = jane(&db).await;
+        let token = jwt.access_token(&user).unwrap();
+        user.set_password("a new password, just as long")
+            .await
+            .unwrap();
+        user.save(&db).await.unwrap();
+        assert_refused(
+            label,
+            "after a password change",
+            send(&app, "GET", "/profile", &token).await,
+        );
+        let token = jwt.access_token(&user).unwrap();
+        assert_eq!(
+            send(&app, "GET", "/profile", &token).await.0,
+            StatusCode::OK,
+            "{label}"
+        );
+
+        user.is_active = false;
+        user.save(&db).await.unwrap();
+        assert_refused(
+            label,
+            "after deactivation",
+            send(&app, "GET", "/profile", &token).await,
+        );
+        user.is_active = true;
+        user.save(&db).await.unwrap();
+        assert_eq!(
+            send(&app, "GET", "/profile", &token).await.0,
+            StatusCode::OK,
+            "{label}"
+        );
+
+        user.delete(&db).await.unwrap();
+        assert_refused(
+            label,
+            "after deletion",
+            send(&app, "GET", "/profile", &token).await,
+        );
+    })
+    .await;
+}
+
+fn settings(file: &str) -> aksara::Settings {
+    aksara::Settings::from_sources(
+        Some(&format!("debug = true\n{file}")),
+        None::<(String, String)>,
+    )
+    .expect("settings")
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/jwt")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[tokio::test]
+async fn key_pairs_sign_and_verify_and_an_hmac_token_against_the_public_key_fails() {
+    on_each_database(async |db, label| {
+        let user = jane(&db).await;
+        for (algorithm, name) in [("RS256", "rs256"), ("ES256", "es256"), ("EdDSA", "eddsa")] {
+            let jwt = Jwt::from_settings(&settings(&format!(
+                "[jwt]\nalgorithm = \"{algorithm}\"\nprivate_key_file = \"{}\"\npublic_key_file = \"{}\"\n",
+                fixture(&format!("{name}.pem")),
+                fixture(&format!("{name}.pub.pem")),
+            )))
+            .unwrap_or_else(|err| panic!("{algorithm}: {err}"));
+            let app = app(db.clone(), jwt.clone());
+            let token = jwt.access_token(&user).unwrap();
+            assert_eq!(send(&app, "GET", "/profile", &token).await.0, StatusCode::OK, "{label} {algorithm}");
+
+            // The classic confusion: an HS256 token whose secret is the public key.
+            let public = std::fs::read(fixture(&format!("{name}.pub.pem"))).unwrap();
+            let confused = forge(r#"{"alg":"HS256"}"#, &claims_of(&jwt, &user), &public);
+            assert_refused(label, "HS256 signed with the public key", send(&app, "GET", "/profile", &confused).await);
+        }
+
+        // A verifying-only process cannot issue.
+        let verifier = Jwt::from_settings(&settings(&format!(
+            "[jwt]\nalgorithm = \"RS256\"\npublic_key_file = \"{}\"\n",
+            fixture("rs256.pub.pem")
+        )))
+        .unwrap();
+        assert!(matches!(verifier.access_token(&user), Err(JwtError::Issue(_))), "{label}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn issuer_and_audience_are_written_and_required() {
+    const ISSUER_SECRET: &str = "an issuer test secret of at least 32 bytes";
+    on_each_database(async |db, label| {
+        let user = jane(&db).await;
+        let ours = Jwt::from_settings(&settings(&format!(
+            "[jwt]\nsecret = \"{ISSUER_SECRET}\"\nissuer = \"https://api.example.com\"\naudience = \"mobile\"\n"
+        )))
+        .unwrap();
+        let app = app(db.clone(), ours.clone());
+        let token = ours.access_token(&user).unwrap();
+        assert_eq!(send(&app, "GET", "/profile", &token).await.0, StatusCode::OK, "{label}");
+        let claims = claims_of(&ours, &user);
+        assert_eq!(claims["iss"], "https://api.example.com");
+        assert_eq!(claims["aud"], "mobile");
+
+        // Properly signed, so only the claim checks can refuse them.
+        let with = |key: &str, value: Option<&str>| {
+            let mut changed = claims.clone();
+            match value {
+                Some(value) => changed[key] = value.into(),
+                None => {
+                    changed.as_object_mut().unwrap().remove(key);
+                }
+            }
+            forge(r#"{"alg":"HS256"}"#, &changed, ISSUER_SECRET.as_bytes())
+        };
+        assert_eq!(send(&app, "GET", "/profile", &with("email", Some("still jane"))).await.0, StatusCode::OK, "{label}: the forge signs correctly");
+        for (what, token) in [
+            ("another issuer", with("iss", Some("https://other.example.com"))),
+            ("no issuer", with("iss", None)),
+            ("another audience", with("aud", Some("web"))),
+            ("no audience", with("aud", None)),
+        ] {
+            assert_refused(label, what, send(&app, "GET", "/profile", &token).await);
+        }
+    })
+    .await;
+}
+
+#[test]
+fn jwt_settings_refuse_what_cannot_be_used() {
+    let error = |file: &str| {
+        aksara::Settings::from_sources(
+            Some(&format!("debug = true\n{file}")),
+            None::<(String, String)>,
+        )
+        .unwrap_err()
+        .to_string()
+    };
+    assert!(error("[jwt]\nalgorithm = \"HS512\"\nsecret = \"only thirty-two bytes long......\"\n")
+        .contains("HS512 needs a secret of at least 64 bytes, got 32; make one with `openssl rand -base64 64`"));
+    assert!(
+        error("[jwt]\nalgorithm = \"none\"\n")
+            .contains("expected one of HS256, HS384, HS512, RS256, ES256, EdDSA, got \"none\"")
+    );
+    assert!(error("[jwt]\nalgorithm = \"RS256\"\n").contains("RS256 needs public_key_file"));
+    assert!(error("[jwt]\npublic_key_file = \"k.pem\"\n").contains("key files are for RS256"));
+    assert!(error("[jwt]\naccess_ttl = 0\n").contains("expected a duration greater than zero"));
+    let missing = Jwt::from_settings(&settings(
+        "[jwt]\nalgorithm = \"RS256\"\npublic_key_file = \"/nonexistent/k.pem\"\n",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        missing.contains("cannot read the key file /nonexistent/k.pem"),
+        "{missing}"
+    );
+    let wrong = Jwt::from_settings(&settings(&format!(
+        "[jwt]\nalgorithm = \"ES256\"\npublic_key_file = \"{}\"\n",
+        fixture("rs256.pub.pem")
+    )))
+    .unwrap_err()
+    .to_string();
+    assert!(wrong.contains("is not a PEM ES256 key"), "{wrong}");
+}
