@@ -134,3 +134,77 @@ impl<U: AuthUser> Authenticator<U> for JwtAuthentication {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(value: &[u8]) -> Option<Parts> {
+        let value = axum::http::HeaderValue::from_bytes(value).ok()?;
+        let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+        parts.headers.insert(AUTHORIZATION, value);
+        Some(parts)
+    }
+
+    #[test]
+    fn only_bearer_values_of_a_jwts_shape_are_taken() {
+        let taken =
+            |value: &str| parts(value.as_bytes()).and_then(|p| bearer_jwt(&p).map(str::to_owned));
+        assert_eq!(taken("Bearer a.b.c").as_deref(), Some("a.b.c"));
+        assert_eq!(taken("bearer a-_.b.c").as_deref(), Some("a-_.b.c"));
+        for value in [
+            "",
+            "Bearer",
+            "Bearer ",
+            "Token a.b.c",
+            "Bearer a.b",
+            "Bearer a.b.c.d",
+            "Bearer a b.c",
+            "Basic a.b.c",
+            "Bearer a.b.c=",
+        ] {
+            assert_eq!(taken(value), None, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn arbitrary_header_bytes_never_panic_and_what_is_taken_is_jwt_shaped() {
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let pieces: [&[u8]; 8] = [
+            b"Bearer ",
+            b"bearer ",
+            b".",
+            b"a",
+            b" ",
+            b"\xc3\xa9",
+            b"\t",
+            b"Zz9-_",
+        ];
+        for _ in 0..50_000 {
+            let mut value = Vec::new();
+            for _ in 0..(next() % 12) {
+                if next() % 4 == 0 {
+                    value.push(u8::try_from(next() % 256).unwrap());
+                } else {
+                    value.extend_from_slice(pieces[usize::try_from(next() % 8).unwrap()]);
+                }
+            }
+            let Some(parts) = parts(&value) else { continue };
+            if let Some(token) = bearer_jwt(&parts) {
+                assert_eq!(token.split('.').count(), 3, "{value:?}");
+                assert!(
+                    token
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)),
+                    "{value:?}"
+                );
+            }
+        }
+    }
+}

@@ -577,3 +577,115 @@ fn random_jti() -> String {
     getrandom::fill(&mut bytes).expect("the operating system's random number generator");
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic stream of pseudo-random numbers (xorshift64*), so a failure
+    /// is reproducible.
+    struct Random(u64);
+
+    impl Random {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            usize::try_from(self.next() % n as u64).unwrap()
+        }
+    }
+
+    fn jwt() -> Jwt {
+        Jwt::hmac(JwtAlgorithm::Hs256, &[42; 32]).unwrap()
+    }
+
+    fn token(jwt: &Jwt) -> String {
+        let claims = Claims {
+            sub: uuid::Uuid::new_v4().to_string(),
+            email: "jane@example.com".into(),
+            exp: unix_now() + 300,
+            iat: unix_now(),
+            jti: random_jti(),
+            token_type: TokenType::Access,
+            ver: "v".into(),
+            iss: None,
+            aud: None,
+            extra: serde_json::Map::new(),
+        };
+        jsonwebtoken::encode(
+            &Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            jwt.keys.encoding.as_ref().unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn every_one_character_change_of_a_token_is_refused() {
+        let jwt = jwt();
+        let good = token(&jwt);
+        assert!(jwt.decode(&good, TokenType::Access).is_ok());
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
+        for position in 0..good.len() {
+            for &replacement in alphabet {
+                let mut changed = good.clone().into_bytes();
+                if changed[position] == replacement {
+                    continue;
+                }
+                changed[position] = replacement;
+                let changed = String::from_utf8(changed).unwrap();
+                assert!(
+                    jwt.decode(&changed, TokenType::Access).is_err(),
+                    "accepted with byte {position} changed to {:?}",
+                    char::from(replacement)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_input_is_refused_without_panicking() {
+        let jwt = jwt();
+        let good = token(&jwt);
+        let mut random = Random(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..20_000 {
+            let text: String = match random.below(3) {
+                // Bytes of any kind.
+                0 => (0..random.below(200))
+                    .map(|_| {
+                        char::from_u32(u32::try_from(random.below(0x300)).unwrap()).unwrap_or('?')
+                    })
+                    .collect(),
+                // Three parts of base64url-ish text.
+                1 => (0..3)
+                    .map(|_| {
+                        (0..random.below(60))
+                            .map(|_| char::from(b"eyJhbGciOiJIUzI1NiJ9_-AQw"[random.below(25)]))
+                            .collect::<String>()
+                    })
+                    .collect::<Vec<_>>()
+                    .join("."),
+                // A real token cut or extended.
+                _ => {
+                    let cut = random.below(good.len());
+                    format!(
+                        "{}{}",
+                        &good[..cut],
+                        &good[good.len() - random.below(good.len() - cut)..]
+                    )
+                }
+            };
+            if text == good {
+                continue;
+            }
+            assert!(
+                jwt.decode(&text, TokenType::Access).is_err(),
+                "accepted {text:?}"
+            );
+        }
+    }
+}
