@@ -504,3 +504,56 @@ fn jwt_settings_refuse_what_cannot_be_used() {
     .to_string();
     assert!(wrong.contains("is not a PEM ES256 key"), "{wrong}");
 }
+
+#[tokio::test]
+async fn the_cookie_mode_authenticates_and_is_csrf_checked_like_sessions() {
+    on_each_database(async |db, label| {
+        let user = jane(&db).await;
+        let jwt = Jwt::hmac(JwtAlgorithm::Hs256, SECRET).unwrap();
+        let app = Aksara::new(db)
+            .middleware(
+                AuthenticationLayer::<User>::new()
+                    .with(JwtAuthentication::new(jwt.clone()).cookie("access_token")),
+            )
+            .route("/profile", get(profile).post(profile))
+            .into_router();
+        let set_cookie = jwt.access_cookie("access_token", &jwt.access_token(&user).unwrap());
+        assert!(
+            set_cookie.contains("HttpOnly") && set_cookie.contains("Secure"),
+            "{set_cookie}"
+        );
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+        let call = |method: &str, site: &str, cookie: &str| {
+            let request = Request::builder()
+                .method(method)
+                .uri("/profile")
+                .header(header::COOKIE, cookie)
+                .header("sec-fetch-site", site)
+                .body(Body::empty())
+                .unwrap();
+            let app = app.clone();
+            async move {
+                let response = app.oneshot(request).await.unwrap();
+                let status = response.status();
+                let body = response.into_body().collect().await.unwrap().to_bytes();
+                (status, String::from_utf8_lossy(&body).into_owned())
+            }
+        };
+        assert_eq!(
+            call("GET", "none", &cookie).await,
+            (StatusCode::OK, "jane@example.com".to_owned()),
+            "{label}"
+        );
+        assert_eq!(
+            call("POST", "same-origin", &cookie).await.0,
+            StatusCode::OK,
+            "{label}"
+        );
+        let (status, body) = call("POST", "cross-site", &cookie).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{label}: {body}");
+        assert!(body.contains("csrf_failed"), "{label}: {body}");
+        let (status, body) = call("GET", "none", "access_token=a.b.c").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{label}: {body}");
+    })
+    .await;
+}

@@ -1,6 +1,8 @@
 //! [`JwtAuthentication`]: the authenticator that accepts an access token in
 //! `Authorization: Bearer <token>`.
 
+use std::borrow::Cow;
+
 use aksara::Db;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -38,6 +40,7 @@ use crate::{AuthUser, UserCache};
 pub struct JwtAuthentication {
     jwt: Jwt,
     cache: UserCache,
+    cookie: Option<String>,
 }
 
 impl JwtAuthentication {
@@ -52,7 +55,25 @@ impl JwtAuthentication {
         Self {
             jwt,
             cache: UserCache::default(),
+            cookie: None,
         }
+    }
+
+    /// Also accepts the access token from the cookie `name` when the request has
+    /// no bearer header (dj-rest-auth's `JWT_AUTH_COOKIE`), for browser clients
+    /// that should not hold the token in script: set it with
+    /// [`Jwt::access_cookie`]. A browser attaches cookies to requests other sites
+    /// make, so such requests are CSRF-checked like sessions.
+    ///
+    /// ```
+    /// use aksara_auth::jwt::{Jwt, JwtAlgorithm, JwtAuthentication};
+    /// let jwt = Jwt::hmac(JwtAlgorithm::Hs256, &[7; 32]).unwrap();
+    /// let authentication = JwtAuthentication::new(jwt).cookie("access_token");
+    /// ```
+    #[must_use]
+    pub fn cookie(mut self, name: impl Into<String>) -> Self {
+        self.cookie = Some(name.into());
+        self
     }
 
     /// Loads users through `cache`, which may be shared with other
@@ -73,17 +94,44 @@ impl JwtAuthentication {
     }
 }
 
-/// The token of `Authorization: Bearer <token>` when it has a JWT's shape (three
-/// base64url parts), `None` for anything else.
+/// Whether `token` has a JWT's shape: three base64url parts.
+fn is_jwt_shaped(token: &str) -> bool {
+    token.split('.').count() == 3
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// The token of `Authorization: Bearer <token>` when it has a JWT's shape,
+/// `None` for anything else.
 fn bearer_jwt(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
-    let jwt_shaped = token.split('.').count() == 3
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    (scheme.eq_ignore_ascii_case("bearer") && jwt_shaped).then_some(token)
+    (scheme.eq_ignore_ascii_case("bearer") && is_jwt_shaped(token)).then_some(token)
+}
+
+/// The JWT-shaped value of the cookie `name`, if the request sends one.
+fn cookie_jwt(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|text| cookie::Cookie::split_parse(text).flatten())
+        .find(|cookie| cookie.name() == name && is_jwt_shaped(cookie.value()))
+        .map(|cookie| cookie.value().to_owned())
+}
+
+impl JwtAuthentication {
+    /// The request's token, and whether it came in a header (not a cookie).
+    fn credential<'a>(&self, parts: &'a Parts) -> Option<(Cow<'a, str>, bool)> {
+        if let Some(token) = bearer_jwt(parts) {
+            return Some((Cow::Borrowed(token), true));
+        }
+        let name = self.cookie.as_deref()?;
+        cookie_jwt(parts, name).map(|token| (Cow::Owned(token), false))
+    }
 }
 
 impl<U: AuthUser> Authenticator<U> for JwtAuthentication {
@@ -97,13 +145,17 @@ impl<U: AuthUser> Authenticator<U> for JwtAuthentication {
 
     fn has_credential(&self, parts: &Parts) -> bool {
         bearer_jwt(parts).is_some()
+            || self
+                .cookie
+                .as_deref()
+                .is_some_and(|name| cookie_jwt(parts, name).is_some())
     }
 
     async fn authenticate(&self, parts: &Parts, db: &Db) -> Outcome<U> {
-        let Some(token) = bearer_jwt(parts) else {
+        let Some((token, by_header)) = self.credential(parts) else {
             return Outcome::NoCredential;
         };
-        let claims = match self.jwt.decode(token, TokenType::Access) {
+        let claims = match self.jwt.decode(&token, TokenType::Access) {
             Ok(claims) => claims,
             Err(JwtError::Expired) => return Outcome::invalid("the access token has expired"),
             Err(error) => {
@@ -120,11 +172,8 @@ impl<U: AuthUser> Authenticator<U> for JwtAuthentication {
         };
         match loaded {
             Some((user, _)) if user.is_active() && same_password(&claims, &*user) => {
-                Outcome::Authenticated(
-                    Authentication::shared(user, "jwt")
-                        .with_info(claims)
-                        .by_header(),
-                )
+                let auth = Authentication::shared(user, "jwt").with_info(claims);
+                Outcome::Authenticated(if by_header { auth.by_header() } else { auth })
             }
             Some(_) => {
                 tracing::info!(target: "aksara_auth::jwt", user_id = %id, "access token refused: the user is inactive or changed password");

@@ -397,6 +397,31 @@ impl Jwt {
         self.issue(user, TokenType::Refresh, serde_json::Map::new())
     }
 
+    /// A `Set-Cookie` value that stores access `token` in the HttpOnly cookie
+    /// `name` for [`JwtAuthentication::cookie`]: `Secure`, `SameSite=Lax`,
+    /// `Path=/`, and a `Max-Age` of the access lifetime.
+    ///
+    /// ```
+    /// use aksara_auth::jwt::{Jwt, JwtAlgorithm};
+    /// let jwt = Jwt::hmac(JwtAlgorithm::Hs256, &[7; 32]).unwrap();
+    /// let value = jwt.access_cookie("access_token", "a.b.c");
+    /// assert_eq!(value, "access_token=a.b.c; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=300");
+    /// ```
+    #[must_use]
+    pub fn access_cookie(&self, name: &str, token: &str) -> String {
+        let max_age = cookie::time::Duration::seconds(
+            i64::try_from(self.keys.access_ttl.as_secs()).unwrap_or(i64::MAX),
+        );
+        cookie::Cookie::build((name, token))
+            .http_only(true)
+            .same_site(cookie::SameSite::Lax)
+            .secure(true)
+            .path("/")
+            .max_age(max_age)
+            .build()
+            .to_string()
+    }
+
     fn issue<U: AuthUser>(
         &self,
         user: &U,
