@@ -203,7 +203,13 @@ impl<M: Model> Create<M> {
         let per_statement = (30_000 / meta.fields.len().max(1)).max(1);
         let mut remaining = prepared.into_iter().peekable();
         while remaining.peek().is_some() {
-            let chunk: Vec<Vec<Value>> = remaining.by_ref().take(per_statement).collect();
+            let mut chunk: Vec<Vec<Value>> = remaining.by_ref().take(per_statement).collect();
+            if chunk.len() == 1 {
+                // A single row's key may come back without RETURNING (SQLite).
+                let values = chunk.pop().expect("one row");
+                created.push(insert_values::<M, E>(db, values).await?);
+                continue;
+            }
             let statement = sql::insert::insert(backend, meta, &chunk);
             let keys: Vec<Value> = if auto_key {
                 let rows = db.fetch_all(statement).await?;
