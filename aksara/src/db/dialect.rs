@@ -120,3 +120,71 @@ pub(crate) fn quote_with(quote: char, ident: &str, out: &mut String) {
     }
     out.push(quote);
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::db::{Executor as _, Statement};
+    use crate::model::ModelMeta;
+    use crate::{Db, FieldType as _, Value};
+
+    static PROBE: ModelMeta = ModelMeta {
+        name: "Probe",
+        table: "probe",
+        fields: &[],
+        primary_key: 0,
+        unique_together: &[],
+        indexes: &[],
+    };
+
+    /// The catalog queries each dialect spells itself run on SQLite, and on
+    /// PostgreSQL and MySQL when their test URLs are set (only MySQL asks
+    /// `column_exists` today; the others must not be wrong the day they do).
+    #[tokio::test]
+    async fn catalog_queries_run_on_every_configured_backend() {
+        let mut urls = vec!["sqlite::memory:".to_owned()];
+        urls.extend(
+            ["AKSARA_TEST_POSTGRES_URL", "AKSARA_TEST_MYSQL_URL"]
+                .into_iter()
+                .filter_map(|name| std::env::var(name).ok()),
+        );
+        let table = format!("aksara_catalog_probe_{}", std::process::id());
+        for url in urls {
+            let db = Db::connect(&url).await.expect("connect");
+            let dialect = db.backend().dialect();
+            db.execute_raw(&format!("CREATE TABLE {table} (probe INTEGER)"))
+                .await
+                .expect("create the probe table");
+            let column_count = async |column: &str| {
+                let args = vec![Value::Text(table.clone()), Value::Text(column.into())];
+                db.fetch_optional(Statement::new(dialect.column_exists().into(), args, &PROBE))
+                    .await
+                    .expect("column_exists")
+                    .map_or(Ok(0), |row| row.count())
+                    .expect("a count")
+            };
+            let present = column_count("probe").await;
+            let absent = column_count("absent").await;
+            let tables = db
+                .fetch_all(Statement::new(
+                    dialect.existing_tables().into(),
+                    Vec::new(),
+                    &PROBE,
+                ))
+                .await
+                .expect("existing_tables");
+            let names: Vec<String> = tables
+                .iter()
+                .map(|row| String::decode(row, 0).expect("a table name"))
+                .collect();
+            db.execute_raw(&format!("DROP TABLE {table}"))
+                .await
+                .expect("drop the probe table");
+            let backend = db.backend();
+            assert_eq!((present, absent), (1, 0), "{backend:?}: column_exists");
+            assert!(
+                names.contains(&table),
+                "{backend:?}: existing_tables {names:?}"
+            );
+        }
+    }
+}

@@ -2,7 +2,8 @@
 //!
 //! A [`QuerySet`] is a plain value describing a query; nothing runs until a terminal
 //! method (`all`, `first`, `get`, `count`, `exists`, `update`, `delete`) is awaited
-//! with an [`Executor`].
+//! with an [`Executor`]. Its SQL is rendered by [`crate::sql::select`],
+//! [`crate::sql::update`] and [`crate::sql::delete`] from the query set's shape.
 
 mod expr;
 
