@@ -417,18 +417,16 @@ impl<M: Model> QuerySet<M> {
         self.refuse_slice("update")?;
         let meta = M::META;
         let mut errors = ValidationErrors::default();
-        let mut resolved = Vec::new();
+        let mut update = sql::update::Update::new(db.backend(), meta);
         for mut assignment in assignments {
             assignment.value = assignment.value.resolved().await?;
             let field = &meta.fields[assignment.field];
             validate::normalize(field, &mut assignment.value);
             validate::field(field, &assignment.value, &mut errors);
-            resolved.push((assignment.field, assignment.value));
+            update.set(assignment.field, assignment.value);
         }
         errors.into_result()?;
-        let Some(statement) =
-            sql::update::update(db.backend(), meta, resolved, self.filter.as_ref())
-        else {
+        let Some(statement) = update.finish(self.filter.as_ref()) else {
             return Ok(0);
         };
         let changed = db.execute(statement).await?.rows_affected;

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `select.rs` | `SELECT` with filters, joins, order, limit and offset; `COUNT`; `EXISTS`; `EXPLAIN` |
 //! | `insert.rs` | `INSERT` of one or many rows, with `RETURNING` where keys come back that way |
-//! | `update.rs` | `UPDATE` by filter and by primary key |
+//! | `update.rs` | `UPDATE` by filter (written as the assignments come) and by primary key |
 //! | `delete.rs` | `DELETE` by filter |
 //! | `table.rs` | `CREATE TABLE`, `CREATE INDEX`, and the `ALTER TABLE` that adds a lowered column |
 //! | `clause.rs` | what those share: `WHERE` (lookups), `ORDER BY`, `LIMIT`/`OFFSET` |

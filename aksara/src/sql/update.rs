@@ -6,20 +6,46 @@ use crate::model::ModelMeta;
 use crate::query::Expr;
 use crate::{Backend, Value};
 
-/// `UPDATE t SET a = ?, … WHERE …` for `(field, value)` assignments; `None`
-/// without any.
-pub(crate) fn update(
-    backend: Backend,
-    meta: &'static ModelMeta,
-    assignments: impl IntoIterator<Item = (usize, Value)>,
-    filter: Option<&Expr>,
-) -> Option<Statement> {
-    let mut sql = SqlWriter::new(backend);
-    if !update_set(&mut sql, meta, assignments) {
-        return None;
+/// `UPDATE t SET a = ?, … WHERE …`, written as the assignments come (a caller
+/// validating each value on the way needs no list of them).
+pub(crate) struct Update {
+    sql: SqlWriter,
+    model: &'static ModelMeta,
+    assigned: bool,
+}
+
+impl Update {
+    pub(crate) fn new(backend: Backend, model: &'static ModelMeta) -> Self {
+        let mut sql = SqlWriter::new(backend);
+        sql.push("UPDATE ").ident(model.table).push(" SET ");
+        Self {
+            sql,
+            model,
+            assigned: false,
+        }
     }
-    sql.where_clause(meta, filter);
-    Some(sql.finish(meta))
+
+    /// Adds `column = ?` for field `field`.
+    pub(crate) fn set(&mut self, field: usize, value: Value) {
+        if self.assigned {
+            self.sql.push(", ");
+        }
+        self.assigned = true;
+        self.sql
+            .ident(self.model.fields[field].column)
+            .push(" = ")
+            .param(value);
+    }
+
+    /// The statement over the rows `filter` matches (every row without one);
+    /// `None` when nothing was assigned.
+    pub(crate) fn finish(mut self, filter: Option<&Expr>) -> Option<Statement> {
+        if !self.assigned {
+            return None;
+        }
+        self.sql.where_clause(self.model, filter);
+        Some(self.sql.finish(self.model))
+    }
 }
 
 /// `UPDATE t SET <every other field> WHERE <key> = ?` from one value per field;
@@ -30,40 +56,22 @@ pub(crate) fn update_by_key(
     values: &[Value],
 ) -> Option<Statement> {
     let pk = meta.primary_key;
-    let mut sql = SqlWriter::new(backend);
-    let others = values
-        .iter()
-        .enumerate()
-        .filter(|(index, _)| *index != pk)
-        .map(|(index, value)| (index, value.clone()));
-    if !update_set(&mut sql, meta, others) {
+    let mut update = Update::new(backend, meta);
+    for (index, value) in values.iter().enumerate() {
+        if index != pk {
+            update.set(index, value.clone());
+        }
+    }
+    if !update.assigned {
         return None;
     }
-    sql.push(" WHERE ")
+    update
+        .sql
+        .push(" WHERE ")
         .ident(meta.primary_key().column)
         .push(" = ")
         .param(values[pk].clone());
-    Some(sql.finish(meta))
-}
-
-/// `UPDATE t SET a = ?, …`; whether there was any assignment.
-fn update_set(
-    sql: &mut SqlWriter,
-    meta: &ModelMeta,
-    assignments: impl IntoIterator<Item = (usize, Value)>,
-) -> bool {
-    sql.push("UPDATE ").ident(meta.table).push(" SET ");
-    let mut any = false;
-    for (field, value) in assignments {
-        if any {
-            sql.push(", ");
-        }
-        any = true;
-        sql.ident(meta.fields[field].column)
-            .push(" = ")
-            .param(value);
-    }
-    any
+    Some(update.sql.finish(meta))
 }
 
 #[cfg(test)]
@@ -79,9 +87,13 @@ mod tests {
             op: CompareOp::Eq,
             value: Value::I64(0),
         };
-        let assignments = || [(2, Value::I64(5)), (1, Value::Text("new".into()))];
         assert_renders(
-            |backend| update(backend, &TAGS, assignments(), Some(&filter)).expect("assignments"),
+            |backend| {
+                let mut update = Update::new(backend, &TAGS);
+                update.set(2, Value::I64(5));
+                update.set(1, Value::Text("new".into()));
+                update.finish(Some(&filter)).expect("assignments")
+            },
             [
                 r#"UPDATE "tags" SET "uses" = ?, "name" = ? WHERE "uses" = ?"#,
                 r#"UPDATE "tags" SET "uses" = $1, "name" = $2 WHERE "uses" = $3"#,
@@ -89,7 +101,7 @@ mod tests {
             ],
             &[Value::I64(5), Value::Text("new".into()), Value::I64(0)],
         );
-        assert!(update(Backend::Sqlite, &TAGS, [], None).is_none());
+        assert!(Update::new(Backend::Sqlite, &TAGS).finish(None).is_none());
     }
 
     #[test]
