@@ -358,6 +358,25 @@ async fn get_or_create_is_safe_under_concurrent_callers() {
     .await;
 }
 
+/// Regression: on SQLite a one-row `bulk_create` (or a last chunk of one row)
+/// was sent without `RETURNING` yet read as if it had one, and came back with key 0.
+#[tokio::test(flavor = "multi_thread")]
+async fn bulk_create_of_one_row_returns_its_key() {
+    on_each_database(async |db, l| {
+        let tags = Tag::objects()
+            .bulk_create(&db, [Tag::objects().create().name("only")])
+            .await
+            .expect("bulk_create");
+        let stored = Tag::objects()
+            .get(&db, Tag::NAME.eq("only"))
+            .await
+            .expect("get");
+        assert_ne!(tags[0].id, 0, "{l}: a key was assigned");
+        assert_eq!(tags[0].id, stored.id, "{l}: the key of the stored row");
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn bulk_create_inserts_all_or_reports_every_bad_row() {
     on_each_database(async |db, l| {

@@ -69,6 +69,7 @@ mod migrate;
 mod model;
 mod query;
 pub mod settings;
+mod sql;
 mod value;
 #[cfg(feature = "web")]
 pub mod web;

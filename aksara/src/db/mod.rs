@@ -1,16 +1,21 @@
 //! The database handle: [`Db`] over a sqlx pool of one of three backends, the
 //! [`Executor`] trait shared by [`Db`] and [`Transaction`], and [`Row`].
 //!
-//! The backend is chosen from the URL in exactly one place, [`Backend::from_url`];
-//! each backend's quirks (binding, decoding, column types, error messages) live in
-//! its own file of the same shape: `sqlite.rs`, `postgres.rs`, `mysql.rs`.
+//! The backend is chosen from the URL in exactly one place, [`Backend::from_url`].
+//! Each backend lives in its own file of the same shape (`sqlite.rs`, `postgres.rs`,
+//! `mysql.rs`): connecting, executing through [`io`]'s shared code, and its
+//! [`Dialect`] (`dialect.rs`), which holds every difference in the SQL it speaks —
+//! quoting, placeholders, pattern matching, generated keys, column types, DDL,
+//! constraint messages. The statements themselves are rendered in [`crate::sql`].
 
+mod dialect;
 mod io;
 pub(crate) mod mysql;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 mod transaction;
 
+pub(crate) use dialect::Dialect;
 pub use transaction::Transaction;
 
 use std::fmt;
@@ -57,26 +62,13 @@ impl Backend {
         }
     }
 
-    /// Appends `ident` quoted for this backend.
-    pub(crate) fn quote(self, ident: &str, out: &mut String) {
-        let quote = if self == Self::MySql { '`' } else { '"' };
-        out.push(quote);
-        for ch in ident.chars() {
-            if ch == quote {
-                out.push(quote);
-            }
-            out.push(ch);
-        }
-        out.push(quote);
-    }
-
-    /// Appends the placeholder of the `n`-th (1-based) parameter.
-    pub(crate) fn placeholder(self, n: usize, out: &mut String) {
-        use std::fmt::Write as _;
-        if self == Self::Postgres {
-            let _ = write!(out, "${n}");
-        } else {
-            out.push('?');
+    /// How this backend spells SQL: the one place that picks a backend's
+    /// [`Dialect`], which the renderers of [`crate::sql`] ask.
+    pub(crate) fn dialect(self) -> &'static dyn Dialect {
+        match self {
+            Self::Sqlite => &sqlite::SqliteDialect,
+            Self::Postgres => &postgres::PostgresDialect,
+            Self::MySql => &mysql::MySqlDialect,
         }
     }
 }
@@ -533,14 +525,8 @@ pub(crate) fn map_error(err: sqlx::Error, backend: Backend, model: &'static Mode
     let sqlx::Error::Database(db_err) = &err else {
         return Error::Database(err);
     };
-    let columns = match backend {
-        Backend::Sqlite => sqlite::constraint_columns(db_err.message(), model),
-        Backend::Postgres => db_err
-            .constraint()
-            .map(|name| constraint_columns(name, model))
-            .unwrap_or_default(),
-        Backend::MySql => mysql::constraint_columns(db_err.message(), model),
-    };
+    let dialect = backend.dialect();
+    let columns = dialect.constraint_columns(db_err.as_ref(), model);
     let fields = columns
         .iter()
         .map(|column| {
@@ -550,12 +536,7 @@ pub(crate) fn map_error(err: sqlx::Error, backend: Backend, model: &'static Mode
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let mut kind = db_err.kind();
-    // SQLite reports an ON DELETE RESTRICT refusal with its trigger code, not the
-    // foreign-key one; its message is the same.
-    if backend == Backend::Sqlite && db_err.message() == "FOREIGN KEY constraint failed" {
-        kind = ErrorKind::ForeignKeyViolation;
-    }
+    let kind = dialect.error_kind(db_err.as_ref());
     match kind {
         ErrorKind::UniqueViolation => Error::Unique {
             model: model.name,
@@ -570,7 +551,7 @@ pub(crate) fn map_error(err: sqlx::Error, backend: Backend, model: &'static Mode
     }
 }
 
-/// The columns behind a constraint named by [`constraint_name`].
+/// The columns behind a constraint named as [`crate::migrate`] names them.
 pub(crate) fn constraint_columns(name: &str, model: &'static ModelMeta) -> Vec<String> {
     crate::migrate::constraints(model)
         .into_iter()

@@ -1,14 +1,17 @@
-//! SQLite: the embedded default. Connection setup, statement execution and the
-//! parsing of its constraint messages.
+//! SQLite: the embedded default. Connection setup, statement execution, and
+//! [`SqliteDialect`]: how its SQL, column types and constraint messages differ.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteQueryResult};
 
+use sqlx::error::{DatabaseError, ErrorKind};
+
+use super::dialect::{Dialect, PatternMatch};
 use super::{DbOptions, RowInner, io::backend_io};
-use crate::model::ModelMeta;
-use crate::{Backend, Result};
+use crate::model::{FieldMeta, ModelMeta};
+use crate::{Backend, Result, SqlType};
 
 backend_io!(
     sqlx::Sqlite,
@@ -61,36 +64,93 @@ pub(super) async fn connect(
     Ok((pool.connect_with(connect).await?, keeper))
 }
 
-/// Columns named by `UNIQUE constraint failed: posts.author_id, posts.slug`, or
-/// behind the index of `UNIQUE constraint failed: index 'users_email_ci_key'` (an
-/// index on an expression). (SQLite's foreign-key message names no column.)
-pub(super) fn constraint_columns(message: &str, model: &'static ModelMeta) -> Vec<String> {
-    let Some((_, list)) = message.split_once("failed: ") else {
-        return Vec::new();
-    };
-    if let Some(index) = list.strip_prefix("index '") {
-        return super::constraint_columns(index.trim_end_matches('\''), model);
+/// SQLite's spelling of SQL: standard quoting and `?` placeholders.
+pub(crate) struct SqliteDialect;
+
+impl Dialect for SqliteDialect {
+    fn pattern_match(&self, case_insensitive: bool) -> PatternMatch {
+        if case_insensitive {
+            // LIKE has no escape character unless one is named.
+            PatternMatch {
+                glob: false,
+                lower: true,
+                operator: " LIKE ",
+                escape: " ESCAPE '\\'",
+            }
+        } else {
+            // SQLite's LIKE ignores ASCII case; GLOB is the case-sensitive matcher.
+            PatternMatch {
+                glob: true,
+                lower: false,
+                operator: " GLOB ",
+                escape: "",
+            }
+        }
     }
-    list.split(", ")
-        .filter_map(|qualified| qualified.strip_prefix(model.table)?.strip_prefix('.'))
-        .map(str::to_owned)
-        .collect()
-}
 
-/// What `QuerySet::explain` puts before a `SELECT`, and the column of the
-/// answer that describes each step.
-pub(crate) const EXPLAIN: (&str, usize) = ("EXPLAIN QUERY PLAN ", 3);
+    fn limit_for_offset_only(&self) -> Option<&'static str> {
+        // A negative limit means none.
+        Some(" LIMIT -1")
+    }
 
-/// The names of the tables that exist.
-pub(crate) const EXISTING_TABLES: &str = "SELECT name FROM sqlite_master WHERE type = 'table'";
+    fn explain(&self) -> (&'static str, usize) {
+        ("EXPLAIN QUERY PLAN ", 3)
+    }
 
-/// The column type of `field` (the storage sqlx's SQLite codecs use).
-pub(crate) fn column_type(field: &crate::model::FieldMeta) -> &'static str {
-    use crate::SqlType;
-    match field.sql_type {
-        SqlType::Bool | SqlType::I16 | SqlType::I32 | SqlType::I64 => "INTEGER",
-        SqlType::F32 | SqlType::F64 => "REAL",
-        SqlType::Text | SqlType::DateTime | SqlType::Date | SqlType::Json => "TEXT",
-        SqlType::Bytes | SqlType::Uuid => "BLOB",
+    fn reports_last_insert_id(&self) -> bool {
+        true
+    }
+
+    fn auto_increment_primary_key(&self) -> &'static str {
+        // An alias of the rowid; AUTOINCREMENT never reuses the key of a deleted row.
+        "INTEGER PRIMARY KEY AUTOINCREMENT"
+    }
+
+    /// The storage sqlx's SQLite codecs use; SQLite keys any column.
+    fn column_type(&self, field: &FieldMeta, _keyed: bool, out: &mut String) {
+        out.push_str(match field.sql_type {
+            SqlType::Bool | SqlType::I16 | SqlType::I32 | SqlType::I64 => "INTEGER",
+            SqlType::F32 | SqlType::F64 => "REAL",
+            SqlType::Text | SqlType::DateTime | SqlType::Date | SqlType::Json => "TEXT",
+            SqlType::Bytes | SqlType::Uuid => "BLOB",
+        });
+    }
+
+    fn existing_tables(&self) -> &'static str {
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+    }
+
+    fn column_exists(&self) -> &'static str {
+        "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?"
+    }
+
+    /// Columns named by `UNIQUE constraint failed: posts.author_id, posts.slug`, or
+    /// behind the index of `UNIQUE constraint failed: index 'users_email_ci_key'` (an
+    /// index on an expression). (SQLite's foreign-key message names no column.)
+    fn constraint_columns(
+        &self,
+        error: &dyn DatabaseError,
+        model: &'static ModelMeta,
+    ) -> Vec<String> {
+        let Some((_, list)) = error.message().split_once("failed: ") else {
+            return Vec::new();
+        };
+        if let Some(index) = list.strip_prefix("index '") {
+            return super::constraint_columns(index.trim_end_matches('\''), model);
+        }
+        list.split(", ")
+            .filter_map(|qualified| qualified.strip_prefix(model.table)?.strip_prefix('.'))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn error_kind(&self, error: &dyn DatabaseError) -> ErrorKind {
+        // An ON DELETE RESTRICT refusal comes with its trigger code, not the
+        // foreign-key one; its message is the same.
+        if error.message() == "FOREIGN KEY constraint failed" {
+            ErrorKind::ForeignKeyViolation
+        } else {
+            error.kind()
+        }
     }
 }

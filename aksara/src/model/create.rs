@@ -1,16 +1,16 @@
 //! The runtime behind the generated create builders: defaults, generated keys,
-//! `auto_now(_add)`, validation of every field, and the `INSERT`.
+//! `auto_now(_add)`, validation of every field, and running the `INSERT` that
+//! [`crate::sql::insert`] renders.
 
 use std::marker::PhantomData;
 
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::{Model, ModelMeta, validate};
-use crate::db::{Executor, Statement};
-use crate::query::sql::SqlWriter;
+use super::{Model, validate};
+use crate::db::Executor;
 use crate::query::{CompareOp, Expr};
-use crate::{Backend, Error, FieldType, Result, SqlType, ValidationErrors, Value};
+use crate::{Error, FieldType, Result, SqlType, ValidationErrors, Value, sql};
 
 /// The values of a row being created, by field index. Generated builders
 /// (`PostCreate`) wrap it and add one typed setter per field.
@@ -188,22 +188,29 @@ impl<M: Model> Create<M> {
         }
         errors.into_result()?;
         let meta = M::META;
+        let backend = db.backend();
         let auto_key = meta.primary_key().auto_increment;
-        // MySQL cannot return the keys of a multi-row insert: insert those one by one.
-        if auto_key && db.backend() == Backend::MySql {
-            let mut created = Vec::with_capacity(prepared.len());
+        let mut created = Vec::with_capacity(prepared.len());
+        // Without RETURNING, the keys of a multi-row insert are unknown: insert
+        // those rows one by one.
+        if auto_key && !sql::insert::returns_keys(backend, 2) {
             for values in prepared {
                 created.push(insert_values::<M, E>(db, values).await?);
             }
             return Ok(created);
         }
-        let mut created = Vec::with_capacity(prepared.len());
         // Stay well under every backend's parameter limit (SQLite: 32766, MySQL: 65535).
         let per_statement = (30_000 / meta.fields.len().max(1)).max(1);
         let mut remaining = prepared.into_iter().peekable();
         while remaining.peek().is_some() {
-            let chunk: Vec<Vec<Value>> = remaining.by_ref().take(per_statement).collect();
-            let statement = insert_statement(meta, db.backend(), &chunk);
+            let mut chunk: Vec<Vec<Value>> = remaining.by_ref().take(per_statement).collect();
+            if chunk.len() == 1 {
+                // A single row's key may come back without RETURNING (SQLite).
+                let values = chunk.pop().expect("one row");
+                created.push(insert_values::<M, E>(db, values).await?);
+                continue;
+            }
+            let statement = sql::insert::insert(backend, meta, &chunk);
             let keys: Vec<Value> = if auto_key {
                 let rows = db.fetch_all(statement).await?;
                 rows.iter()
@@ -231,9 +238,9 @@ pub(super) async fn insert_values<M: Model, E: Executor + ?Sized>(
     let meta = M::META;
     let backend = db.backend();
     let pk = meta.primary_key;
-    let auto_key = meta.primary_key().auto_increment && values[pk] == Value::I64(0);
-    let statement = insert_statement(meta, backend, std::slice::from_ref(&values));
-    if auto_key && backend == Backend::Postgres {
+    let auto_key = sql::insert::generates_key(meta, &values);
+    let statement = sql::insert::insert(backend, meta, std::slice::from_ref(&values));
+    if auto_key && sql::insert::returns_keys(backend, 1) {
         let row = db
             .fetch_optional(statement)
             .await?
@@ -252,51 +259,4 @@ pub(super) async fn insert_values<M: Model, E: Executor + ?Sized>(
         }
     }
     M::from_values(values)
-}
-
-/// `INSERT INTO t (cols) VALUES (…), (…)`, leaving out an auto-increment key that is
-/// still 0, with `RETURNING` the key where the backend has it and it is needed.
-pub(crate) fn insert_statement(
-    meta: &'static ModelMeta,
-    backend: Backend,
-    rows: &[Vec<Value>],
-) -> Statement {
-    let pk = meta.primary_key;
-    let skip_key = meta.primary_key().auto_increment
-        && rows.first().is_some_and(|row| row[pk] == Value::I64(0));
-    let mut sql = SqlWriter::new(backend);
-    sql.push("INSERT INTO ").ident(meta.table).push(" (");
-    let mut first = true;
-    for (index, field) in meta.fields.iter().enumerate() {
-        if skip_key && index == pk {
-            continue;
-        }
-        if !first {
-            sql.push(", ");
-        }
-        first = false;
-        sql.ident(field.column);
-    }
-    sql.push(") VALUES ");
-    for (r, row) in rows.iter().enumerate() {
-        sql.push(if r == 0 { "(" } else { ", (" });
-        let mut first = true;
-        for (index, value) in row.iter().enumerate() {
-            if skip_key && index == pk {
-                continue;
-            }
-            if !first {
-                sql.push(", ");
-            }
-            first = false;
-            sql.param(value.clone());
-        }
-        sql.push(")");
-    }
-    // SQLite and MySQL report a single row's key without RETURNING.
-    if skip_key && (backend == Backend::Postgres || (backend == Backend::Sqlite && rows.len() > 1))
-    {
-        sql.push(" RETURNING ").ident(meta.primary_key().column);
-    }
-    Statement::new(sql.sql, sql.args, meta)
 }

@@ -6,11 +6,10 @@ use chrono::Utc;
 
 use super::changes::{self, Change};
 use super::{Model, validate};
-use crate::db::{Executor, Statement};
+use crate::db::Executor;
 use crate::field::FieldType as _;
 use crate::query::Column;
-use crate::query::sql::SqlWriter;
-use crate::{Result, ValidationErrors, Value};
+use crate::{Result, ValidationErrors, Value, sql};
 
 /// Methods on instances of every model (in the prelude).
 ///
@@ -72,41 +71,22 @@ impl<M: Model> ModelInstance for M {
         let pk = meta.primary_key;
         let unsaved_auto_key = meta.primary_key().auto_increment && values[pk] == Value::I64(0);
         if !unsaved_auto_key {
-            let mut sql = SqlWriter::new(db.backend());
-            sql.push("UPDATE ").ident(meta.table).push(" SET ");
-            let mut first = true;
-            for (index, (field, value)) in meta.fields.iter().zip(&values).enumerate() {
-                if index == pk {
-                    continue;
+            match sql::update::update_by_key(db.backend(), meta, &values) {
+                Some(statement) => {
+                    if db.execute(statement).await?.rows_affected > 0 {
+                        changes::notify(meta.table, Change::Row(&values[pk]));
+                        return Ok(());
+                    }
                 }
-                if !first {
-                    sql.push(", ");
-                }
-                first = false;
-                sql.ident(field.column).push(" = ").param(value.clone());
-            }
-            if first {
                 // Only a key: the row exists if its key does.
-                if M::objects()
-                    .filter(primary_key_column::<M>().eq(self.primary_key().clone()))
-                    .exists(db)
-                    .await?
-                {
-                    return Ok(());
-                }
-            } else {
-                sql.push(" WHERE ")
-                    .ident(meta.primary_key().column)
-                    .push(" = ")
-                    .param(values[pk].clone());
-                if db
-                    .execute(Statement::new(sql.sql, sql.args, meta))
-                    .await?
-                    .rows_affected
-                    > 0
-                {
-                    changes::notify(meta.table, Change::Row(&values[pk]));
-                    return Ok(());
+                None => {
+                    if M::objects()
+                        .filter(primary_key_column::<M>().eq(self.primary_key().clone()))
+                        .exists(db)
+                        .await?
+                    {
+                        return Ok(());
+                    }
                 }
             }
         }

@@ -2,21 +2,21 @@
 //!
 //! A [`QuerySet`] is a plain value describing a query; nothing runs until a terminal
 //! method (`all`, `first`, `get`, `count`, `exists`, `update`, `delete`) is awaited
-//! with an [`Executor`].
+//! with an [`Executor`]. Its SQL is rendered by [`crate::sql::select`],
+//! [`crate::sql::update`] and [`crate::sql::delete`] from the query set's shape.
 
 mod expr;
-pub(crate) mod sql;
 
 pub use expr::{Assignment, Column, Filter, Order, TextColumn};
-pub(crate) use expr::{CompareOp, Expr};
+pub(crate) use expr::{CompareOp, Expr, TextOp};
 
 use std::marker::PhantomData;
 
 use crate::db::{Executor, Statement};
 use crate::field::{FieldType as _, RelationField};
-use crate::model::{Create, CreateBuilder, Model, ModelMeta, validate};
-use crate::{Backend, Error, Result, ValidationErrors};
-use sql::SqlWriter;
+use crate::model::{Create, CreateBuilder, Model, validate};
+use crate::sql::select::{Join, MAX_JOINS, Select};
+use crate::{Backend, Error, Result, ValidationErrors, sql};
 
 /// The query manager returned by `Model::objects()`: an unfiltered [`QuerySet`].
 pub type Manager<M> = QuerySet<M>;
@@ -44,15 +44,8 @@ pub struct QuerySet<M> {
     order: Vec<(usize, bool)>,
     limit: Option<u64>,
     offset: Option<u64>,
-    related: Vec<Related>,
+    related: Vec<Join>,
     marker: PhantomData<fn() -> M>,
-}
-
-#[derive(Clone, Copy)]
-struct Related {
-    field: usize,
-    target: &'static ModelMeta,
-    nullable: bool,
 }
 
 impl<M> Clone for QuerySet<M> {
@@ -78,8 +71,6 @@ impl<M> std::fmt::Debug for QuerySet<M> {
             .finish_non_exhaustive()
     }
 }
-
-const JOIN_ALIASES: [&str; 8] = ["t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8"];
 
 impl<M: Model> Default for QuerySet<M> {
     fn default() -> Self {
@@ -188,9 +179,9 @@ impl<M: Model> QuerySet<M> {
     pub fn select_related<F: RelationField>(mut self, column: Column<M, F>) -> Self {
         let field = column.index();
         if !self.related.iter().any(|related| related.field == field)
-            && self.related.len() < JOIN_ALIASES.len()
+            && self.related.len() < MAX_JOINS
         {
-            self.related.push(Related {
+            self.related.push(Join {
                 field,
                 target: F::target(),
                 nullable: F::NULLABLE,
@@ -213,36 +204,19 @@ impl<M: Model> QuerySet<M> {
     }
 
     fn select_statement(&self, backend: Backend, limit: Option<u64>) -> Statement {
-        let meta = M::META;
-        let mut sql = SqlWriter::new(backend);
-        let base_alias = (!self.related.is_empty()).then_some("t0");
-        sql.push("SELECT ").column_list(meta, base_alias);
-        for (related, alias) in self.related.iter().zip(JOIN_ALIASES) {
-            sql.push(", ").column_list(related.target, Some(alias));
+        sql::select::select(backend, &self.shape(limit))
+    }
+
+    /// This query set's shape for the renderers, with `limit` in place of its own.
+    fn shape(&self, limit: Option<u64>) -> Select<'_> {
+        Select {
+            model: M::META,
+            filter: self.filter.as_ref(),
+            order: &self.order,
+            limit,
+            offset: self.offset,
+            joins: &self.related,
         }
-        sql.push(" FROM ").ident(meta.table);
-        if let Some(base) = base_alias {
-            sql.push(" ").push(base);
-        }
-        for (related, alias) in self.related.iter().zip(JOIN_ALIASES) {
-            sql.push(if related.nullable {
-                " LEFT JOIN "
-            } else {
-                " INNER JOIN "
-            });
-            sql.ident(related.target.table)
-                .push(" ")
-                .push(alias)
-                .push(" ON ");
-            sql.push(alias)
-                .push(".")
-                .ident(related.target.primary_key().column);
-            sql.push(" = t0.").ident(meta.fields[related.field].column);
-        }
-        sql.set_qualifier(base_alias);
-        sql.where_clause(meta, self.filter.as_ref());
-        sql.order_limit(meta, &self.order, limit, self.offset);
-        Statement::new(sql.sql, sql.args, meta)
     }
 
     /// How the database would run [`all`](Self::all), as its own `EXPLAIN` tells
@@ -264,13 +238,8 @@ impl<M: Model> QuerySet<M> {
     /// ```
     pub async fn explain<E: Executor + ?Sized>(&self, db: &E) -> Result<String> {
         let backend = db.backend();
-        let mut statement = self.select_statement(backend, self.limit);
-        let (prefix, column) = match backend {
-            Backend::Sqlite => crate::db::sqlite::EXPLAIN,
-            Backend::Postgres => crate::db::postgres::EXPLAIN,
-            Backend::MySql => crate::db::mysql::EXPLAIN,
-        };
-        statement.sql.insert_str(0, prefix);
+        let statement = sql::select::explain(backend, &self.shape(self.limit));
+        let (_, column) = backend.dialect().explain();
         let rows = db.fetch_all(statement).await?;
         let lines = rows
             .iter()
@@ -390,22 +359,8 @@ impl<M: Model> QuerySet<M> {
     /// # Ok(()) }
     /// ```
     pub async fn count<E: Executor + ?Sized>(&self, db: &E) -> Result<u64> {
-        let meta = M::META;
-        let mut sql = SqlWriter::new(db.backend());
-        if self.limit.is_some() || self.offset.is_some() {
-            // Counting a slice counts the rows of the slice.
-            sql.push("SELECT COUNT(*) FROM (SELECT 1 AS one FROM ")
-                .ident(meta.table);
-            sql.where_clause(meta, self.filter.as_ref());
-            sql.order_limit(meta, &self.order, self.limit, self.offset);
-            sql.push(") sliced");
-        } else {
-            sql.push("SELECT COUNT(*) FROM ").ident(meta.table);
-            sql.where_clause(meta, self.filter.as_ref());
-        }
-        let row = db
-            .fetch_optional(Statement::new(sql.sql, sql.args, meta))
-            .await?;
+        let statement = sql::select::count(db.backend(), &self.shape(self.limit));
+        let row = db.fetch_optional(statement).await?;
         row.map_or(Ok(0), |row| row.count())
     }
 
@@ -423,15 +378,8 @@ impl<M: Model> QuerySet<M> {
     /// # Ok(()) }
     /// ```
     pub async fn exists<E: Executor + ?Sized>(&self, db: &E) -> Result<bool> {
-        let meta = M::META;
-        let mut sql = SqlWriter::new(db.backend());
-        sql.push("SELECT 1 FROM ").ident(meta.table);
-        sql.where_clause(meta, self.filter.as_ref());
-        sql.order_limit(meta, &[], Some(1), self.offset);
-        Ok(db
-            .fetch_optional(Statement::new(sql.sql, sql.args, meta))
-            .await?
-            .is_some())
+        let statement = sql::select::exists(db.backend(), &self.shape(self.limit));
+        Ok(db.fetch_optional(statement).await?.is_some())
     }
 
     fn refuse_slice(&self, operation: &str) -> Result<()> {
@@ -469,29 +417,19 @@ impl<M: Model> QuerySet<M> {
         self.refuse_slice("update")?;
         let meta = M::META;
         let mut errors = ValidationErrors::default();
-        let mut sql = SqlWriter::new(db.backend());
-        sql.push("UPDATE ").ident(meta.table).push(" SET ");
-        let mut any = false;
-        for (i, mut assignment) in assignments.into_iter().enumerate() {
+        let mut update = sql::update::Update::new(db.backend(), meta);
+        for mut assignment in assignments {
             assignment.value = assignment.value.resolved().await?;
             let field = &meta.fields[assignment.field];
             validate::normalize(field, &mut assignment.value);
             validate::field(field, &assignment.value, &mut errors);
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.ident(field.column).push(" = ").param(assignment.value);
-            any = true;
+            update.set(assignment.field, assignment.value);
         }
         errors.into_result()?;
-        if !any {
+        let Some(statement) = update.finish(self.filter.as_ref()) else {
             return Ok(0);
-        }
-        sql.where_clause(meta, self.filter.as_ref());
-        let changed = db
-            .execute(Statement::new(sql.sql, sql.args, meta))
-            .await?
-            .rows_affected;
+        };
+        let changed = db.execute(statement).await?.rows_affected;
         self.notify_changed(changed);
         Ok(changed)
     }
@@ -531,14 +469,8 @@ impl<M: Model> QuerySet<M> {
     /// ```
     pub async fn delete<E: Executor + ?Sized>(&self, db: &E) -> Result<u64> {
         self.refuse_slice("delete")?;
-        let meta = M::META;
-        let mut sql = SqlWriter::new(db.backend());
-        sql.push("DELETE FROM ").ident(meta.table);
-        sql.where_clause(meta, self.filter.as_ref());
-        let deleted = db
-            .execute(Statement::new(sql.sql, sql.args, meta))
-            .await?
-            .rows_affected;
+        let statement = sql::delete::delete(db.backend(), M::META, self.filter.as_ref());
+        let deleted = db.execute(statement).await?.rows_affected;
         self.notify_changed(deleted);
         Ok(deleted)
     }

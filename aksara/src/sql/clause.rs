@@ -1,70 +1,13 @@
-//! Renders query sets into SQL text plus parameters for one backend.
-//!
-//! The text depends only on the query's shape (columns, operators, number of
-//! parameters), never on values, so sqlx's per-connection statement cache hits.
+//! The clauses statements share: `WHERE` with every lookup, `ORDER BY`,
+//! `LIMIT`/`OFFSET`.
 
-use std::fmt::Write as _;
-
-use super::expr::{CompareOp, Expr, TextOp};
+use super::SqlWriter;
+use crate::Value;
 use crate::model::ModelMeta;
-use crate::{Backend, Value};
-
-/// Accumulates SQL text and its parameters.
-pub(crate) struct SqlWriter {
-    pub(crate) backend: Backend,
-    pub(crate) sql: String,
-    pub(crate) args: Vec<Value>,
-    /// Table alias to qualify base-table columns with, when the query joins.
-    qualifier: Option<&'static str>,
-}
+use crate::query::{CompareOp, Expr, TextOp};
 
 impl SqlWriter {
-    pub(crate) fn new(backend: Backend) -> Self {
-        Self {
-            backend,
-            sql: String::with_capacity(256),
-            args: Vec::new(),
-            qualifier: None,
-        }
-    }
-
-    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
-        self.sql.push_str(text);
-        self
-    }
-
-    pub(crate) fn ident(&mut self, name: &str) -> &mut Self {
-        self.backend.quote(name, &mut self.sql);
-        self
-    }
-
-    pub(crate) fn param(&mut self, value: Value) -> &mut Self {
-        self.args.push(value);
-        self.backend.placeholder(self.args.len(), &mut self.sql);
-        self
-    }
-
-    fn column(&mut self, meta: &ModelMeta, field: usize) -> &mut Self {
-        if let Some(alias) = self.qualifier {
-            self.push(alias).push(".");
-        }
-        self.ident(meta.fields[field].column)
-    }
-
-    /// `"a", "b", …` (qualified by `alias` when given) for every field of `meta`.
-    pub(crate) fn column_list(&mut self, meta: &ModelMeta, alias: Option<&str>) -> &mut Self {
-        for (i, field) in meta.fields.iter().enumerate() {
-            if i > 0 {
-                self.push(", ");
-            }
-            if let Some(alias) = alias {
-                self.push(alias).push(".");
-            }
-            self.ident(field.column);
-        }
-        self
-    }
-
+    /// ` WHERE …` when there is a filter.
     pub(crate) fn where_clause(&mut self, meta: &ModelMeta, filter: Option<&Expr>) -> &mut Self {
         if let Some(expr) = filter {
             self.push(" WHERE ");
@@ -127,15 +70,17 @@ impl SqlWriter {
     /// String lookups with Django's semantics on each backend: `contains`,
     /// `startswith` and `endswith` are case-sensitive, the `i…` forms are not.
     fn text_lookup(&mut self, meta: &ModelMeta, field: usize, op: TextOp, value: &str) {
-        let backend = self.backend;
         if op == TextOp::IExact {
             // `LOWER(column)` is what a case-insensitive unique field is indexed
-            // on; on MySQL that is a generated column of its own.
-            if backend == Backend::MySql && meta.fields[field].case_insensitive {
-                if let Some(alias) = self.qualifier {
-                    self.push(alias).push(".");
-                }
-                self.ident(&crate::db::mysql::lowered_column(meta.fields[field].column));
+            // on, or the dialect's lowered column where it keeps one.
+            let field_meta = &meta.fields[field];
+            let lowered = if field_meta.case_insensitive {
+                self.dialect().lowered_column(field_meta.column)
+            } else {
+                None
+            };
+            if let Some(lowered) = lowered {
+                self.qualified(&lowered);
             } else {
                 self.push("LOWER(").column(meta, field).push(")");
             }
@@ -149,44 +94,24 @@ impl SqlWriter {
             TextOp::EndsWith => (true, false),
             TextOp::IExact => unreachable!("handled above"),
         };
-        let case_insensitive = op == TextOp::IContains;
-        if backend == Backend::Sqlite && !case_insensitive {
-            // SQLite's LIKE ignores ASCII case; GLOB is the case-sensitive matcher.
-            let pattern = wrap(&escape_glob(value), prefix, suffix, '*');
-            self.column(meta, field).push(" GLOB ");
+        let matcher = self.dialect().pattern_match(op == TextOp::IContains);
+        let pattern = if matcher.glob {
+            wrap(&escape_glob(value), prefix, suffix, '*')
+        } else {
+            wrap(&escape_like(value), prefix, suffix, '%')
+        };
+        if matcher.lower {
+            self.push("LOWER(").column(meta, field).push(")");
+            self.push(matcher.operator).push("LOWER(");
+            self.param(Value::Text(pattern)).push(")");
+        } else {
+            self.column(meta, field).push(matcher.operator);
             self.param(Value::Text(pattern));
-            return;
         }
-        let pattern = wrap(&escape_like(value), prefix, suffix, '%');
-        match (backend, case_insensitive) {
-            (Backend::Postgres, true) => {
-                self.column(meta, field).push(" ILIKE ");
-                self.param(Value::Text(pattern));
-            }
-            (Backend::Postgres, false) => {
-                self.column(meta, field).push(" LIKE ");
-                self.param(Value::Text(pattern));
-            }
-            (Backend::MySql, false) => {
-                // The default collations compare case-insensitively; BINARY does not.
-                self.column(meta, field).push(" LIKE BINARY ");
-                self.param(Value::Text(pattern));
-            }
-            (Backend::MySql, true) => {
-                self.push("LOWER(")
-                    .column(meta, field)
-                    .push(") LIKE LOWER(");
-                self.param(Value::Text(pattern)).push(")");
-            }
-            (Backend::Sqlite, _) => {
-                self.push("LOWER(")
-                    .column(meta, field)
-                    .push(") LIKE LOWER(");
-                self.param(Value::Text(pattern)).push(") ESCAPE '\\'");
-            }
-        }
+        self.push(matcher.escape);
     }
 
+    /// ` ORDER BY … LIMIT … OFFSET …`, each part when given.
     pub(crate) fn order_limit(
         &mut self,
         meta: &ModelMeta,
@@ -203,24 +128,18 @@ impl SqlWriter {
         }
         match (limit, offset) {
             (Some(limit), _) => {
-                let _ = write!(self.sql, " LIMIT {limit}");
+                self.push(" LIMIT ").number(limit);
             }
-            // MySQL and SQLite need a LIMIT before OFFSET: ask for every row.
-            (None, Some(_)) if self.backend == Backend::Sqlite => {
-                self.push(" LIMIT -1");
+            (None, Some(_)) => {
+                if let Some(every_row) = self.dialect().limit_for_offset_only() {
+                    self.push(every_row);
+                }
             }
-            (None, Some(_)) if self.backend == Backend::MySql => {
-                self.push(" LIMIT 18446744073709551615");
-            }
-            _ => {}
+            (None, None) => {}
         }
         if let Some(offset) = offset {
-            let _ = write!(self.sql, " OFFSET {offset}");
+            self.push(" OFFSET ").number(offset);
         }
-    }
-
-    pub(crate) fn set_qualifier(&mut self, alias: Option<&'static str>) {
-        self.qualifier = alias;
     }
 }
 
