@@ -30,6 +30,9 @@
 //! assert_eq!(who.map(|m| m.id), Some(member.id));
 //! # Ok(()) }
 //! ```
+//!
+//! The [`guide`] walks through users, passwords, sessions, guards and the
+//! security notes; `aksara::guide` covers models, queries and the app.
 
 // `#[auth_user]` expansions name `::aksara_auth::…`; this makes that path work here too.
 extern crate self as aksara_auth;
@@ -60,9 +63,63 @@ pub use user::{
     normalize_email, user_model, validate_password,
 };
 
-/// `#[auth_user]`: turns a struct into the application's user model. See the README.
+#[doc = include_str!("../docs/auth_user.md")]
+#[doc(inline)]
 pub use aksara_macros::auth_user;
-pub use aksara_macros::{login_required, staff_required, superuser_required};
+
+#[doc = include_str!("../docs/login_required.md")]
+#[doc(inline)]
+pub use aksara_macros::login_required;
+
+/// Refuses anonymous requests as [`macro@login_required`] does, and answers 403
+/// with a JSON body to a user who is not staff.
+///
+/// ```
+/// use aksara_auth::prelude::*;
+/// use aksara_auth::User;
+///
+/// #[staff_required]
+/// async fn moderation_queue(user: CurrentUser<User>) -> String {
+///     format!("queue for {}", user.email)
+/// }
+///
+/// let routes: aksara::axum::Router =
+///     aksara::axum::Router::new().route("/moderation", aksara::axum::routing::get(moderation_queue));
+/// ```
+#[doc(inline)]
+pub use aksara_macros::staff_required;
+
+/// Refuses anonymous requests as [`macro@login_required`] does, and answers 403
+/// with a JSON body to a user who is not a superuser.
+///
+/// ```
+/// use aksara_auth::prelude::*;
+/// use aksara_auth::User;
+///
+/// #[superuser_required]
+/// async fn purge_cache() -> &'static str {
+///     "purged"
+/// }
+///
+/// let routes: aksara::axum::Router =
+///     aksara::axum::Router::new().route("/purge", aksara::axum::routing::post(purge_cache));
+/// ```
+#[doc(inline)]
+pub use aksara_macros::superuser_required;
+
+/// The guide to users, passwords, sessions and guards, one page per topic with
+/// every example compiled as a doctest (the pages are the Markdown files in
+/// `aksara-auth/docs/`). Models, queries and the app are in `aksara::guide`.
+pub mod guide {
+    #[doc = include_str!("../docs/users.md")]
+    pub mod users {}
+    #[doc = include_str!("../docs/sessions.md")]
+    pub mod sessions {}
+    #[doc = include_str!("../docs/tokens.md")]
+    pub mod tokens {}
+    #[doc = include_str!("../docs/security.md")]
+    pub mod security {}
+}
 
 /// The built-in user model, for applications that need no field of their own. It
 /// is migrated only when the application declares no `#[auth_user]` model of its own.

@@ -15,29 +15,9 @@ mod types;
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};
 
-/// Derives `aksara::Model` for a struct with named fields: one column per field.
-///
-/// ```ignore
-/// use aksara::prelude::*;
-///
-/// #[derive(Model, Debug, Clone)]
-/// #[model(table = "posts", unique_together = [["author", "slug"]])]
-/// pub struct Post {
-///     #[field(primary_key)]
-///     pub id: Uuid,
-///     #[field(max_length = 200)]
-///     pub title: String,
-///     #[field(max_length = 200)]
-///     pub slug: String,
-///     pub author: ForeignKey<Author>,
-///     #[field(default = false, index)]
-///     pub published: bool,
-///     #[field(auto_now)]
-///     pub updated_at: DateTime<Utc>,
-///     #[field(skip)]
-///     pub cache: Option<String>,
-/// }
-/// ```
+/// What `#[derive(Model)]` accepts and generates. Use it through `aksara`, which
+/// re-exports it: the examples are on that re-export, `aksara::Model`, where
+/// they compile as doctests.
 ///
 /// # Struct options: `#[model(...)]`
 ///
@@ -92,21 +72,11 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
     model::derive(&input).into()
 }
 
-/// Turns a struct into the project's user model: adds the AbstractUser fields,
-/// derives `Model`, `Clone` and `Debug` (the password hash prints redacted) and
-/// implements `aksara_auth::AuthUser`. Use it through `aksara_auth`, which
-/// re-exports it.
-///
-/// ```ignore
-/// use aksara_auth::prelude::*;
-///
-/// #[auth_user]
-/// #[model(table = "users")]
-/// pub struct User {
-///     #[field(max_length = 100, default = "")]
-///     pub display_name: String,
-/// }
-/// ```
+/// What `#[auth_user]` adds to a struct: the AbstractUser fields, derives of
+/// `Model`, `Clone` and `Debug` (the password hash prints redacted) and an
+/// implementation of `aksara_auth::AuthUser`. Use it through `aksara_auth`,
+/// which re-exports it: the examples are on that re-export,
+/// `aksara_auth::auth_user`, where they compile as doctests.
 ///
 /// # Added fields, first in the table
 ///
@@ -138,24 +108,9 @@ pub fn auth_user(args: TokenStream, item: TokenStream) -> TokenStream {
     auth_user::expand(args.into(), item.into()).into()
 }
 
-/// Refuses anonymous requests before an axum handler runs: 401 with a JSON body
-/// and `WWW-Authenticate`, or with `redirect = "/login"` a redirect to
-/// `/login?next=<path>` for HTML apps. Use it through `aksara_auth`.
-///
-/// ```ignore
-/// use aksara_auth::prelude::*;
-/// use aksara_auth::User;
-///
-/// #[login_required]
-/// async fn profile(user: CurrentUser<User>) -> String {
-///     user.email.clone()
-/// }
-///
-/// #[login_required(redirect = "/login")]
-/// async fn dashboard(user: CurrentUser<User>) -> axum::response::Html<String> {
-///     axum::response::Html(format!("<h1>{}</h1>", user.email))
-/// }
-/// ```
+/// How `#[login_required]` guards a handler. Use it through `aksara_auth`,
+/// which re-exports it: the examples are on that re-export,
+/// `aksara_auth::login_required`, where they compile as doctests.
 ///
 /// The handler keeps its extractors; the guard adds one in front of them, so it
 /// refuses the request before any other extractor runs. With
@@ -167,26 +122,16 @@ pub fn login_required(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// As [`macro@login_required`], and an authenticated user who is not staff gets
-/// 403 with a JSON body.
-///
-/// ```ignore
-/// #[staff_required]
-/// async fn moderation_queue(user: CurrentUser<User>) -> String {
-///     format!("queue for {}", user.email)
-/// }
-/// ```
+/// 403 with a JSON body. Use it through `aksara_auth`, where its example
+/// compiles as a doctest.
 #[proc_macro_attribute]
 pub fn staff_required(args: TokenStream, item: TokenStream) -> TokenStream {
     guard::expand(guard::Requirement::Staff, args.into(), item.into()).into()
 }
 
 /// As [`macro@login_required`], and an authenticated user who is not a superuser
-/// gets 403 with a JSON body.
-///
-/// ```ignore
-/// #[superuser_required]
-/// async fn purge_cache() -> &'static str { "purged" }
-/// ```
+/// gets 403 with a JSON body. Use it through `aksara_auth`, where its example
+/// compiles as a doctest.
 #[proc_macro_attribute]
 pub fn superuser_required(args: TokenStream, item: TokenStream) -> TokenStream {
     guard::expand(guard::Requirement::Superuser, args.into(), item.into()).into()

@@ -56,8 +56,8 @@
 //! part is the default `web` cargo feature; `default-features = false` leaves the
 //! model runtime without axum.
 //!
-//! The guide in the repository's README covers every feature; the modules below
-//! document each piece.
+//! The [`guide`] walks through every feature, a page per topic; the modules and
+//! items below document each piece.
 
 // Generated code names `::aksara::…`; this makes that path work inside the crate too.
 extern crate self as aksara;
@@ -91,8 +91,28 @@ pub use value::{Deferred, DeferredValue, SqlType, Value};
 #[cfg(feature = "web")]
 pub use web::{Aksara, ApiError, ServeError};
 
-/// `#[derive(Model)]`: see the crate documentation and the README for every option.
+#[doc = include_str!("../docs/derive_model.md")]
+#[doc(inline)]
 pub use aksara_macros::Model;
+
+/// The guide: one page per topic, every example compiled as a doctest. The
+/// pages are the Markdown files in `aksara/docs/`; `aksara_auth::guide`
+/// continues with users, sessions and the security notes.
+pub mod guide {
+    #[doc = include_str!("../docs/models.md")]
+    pub mod models {}
+    #[doc = include_str!("../docs/database.md")]
+    pub mod database {}
+    #[doc = include_str!("../docs/queries.md")]
+    pub mod queries {}
+    #[doc = include_str!("../docs/settings.md")]
+    pub mod settings {}
+    #[cfg(feature = "web")]
+    #[doc = include_str!("../docs/web.md")]
+    pub mod web {}
+    #[doc = include_str!("../docs/design.md")]
+    pub mod design {}
+}
 
 /// The axum this crate builds on, so handlers and the app agree on one version.
 #[cfg(feature = "web")]
