@@ -100,16 +100,29 @@ fn assert_refused(
     );
 }
 
-/// `header.payload.signature` signed with `secret` by hand, to forge what the
-/// crate would never issue.
+/// `header.payload.signature` signed with HMAC-SHA256 and `secret` by hand, to
+/// forge what the crate would never issue.
 fn forge(header: &str, claims: &serde_json::Value, secret: &[u8]) -> String {
+    forge_raw(header, &claims.to_string(), secret, false)
+}
+
+/// As [`forge`], with the payload as text (for duplicate keys) and SHA-512 when
+/// `sha512`.
+fn forge_raw(header: &str, payload: &str, secret: &[u8], sha512: bool) -> String {
     use base64::Engine as _;
     use hmac::{KeyInit as _, Mac as _};
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let message = format!("{}.{}", b64.encode(header), b64.encode(claims.to_string()));
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).unwrap();
-    mac.update(message.as_bytes());
-    format!("{message}.{}", b64.encode(mac.finalize().into_bytes()))
+    let message = format!("{}.{}", b64.encode(header), b64.encode(payload));
+    let signature = if sha512 {
+        let mut mac = hmac::Hmac::<sha2::Sha512>::new_from_slice(secret).unwrap();
+        mac.update(message.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    } else {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).unwrap();
+        mac.update(message.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    };
+    format!("{message}.{}", b64.encode(signature))
 }
 
 /// Claims as the crate writes them for `user`, from a real token.
@@ -197,7 +210,133 @@ async fn every_kind_of_bad_token_is_a_401_with_a_bearer_challenge() {
                     SECRET,
                 ),
             ),
+            (
+                "a jwk in the header",
+                forge(
+                    r#"{"alg":"HS256","jwk":{"kty":"oct","k":"AAAA"}}"#,
+                    &claims,
+                    SECRET,
+                ),
+            ),
+            (
+                "an x5u in the header",
+                forge(
+                    r#"{"alg":"HS256","x5u":"https://evil.example/cert"}"#,
+                    &claims,
+                    SECRET,
+                ),
+            ),
+            (
+                "an x5c in the header",
+                forge(r#"{"alg":"HS256","x5c":["MIIB"]}"#, &claims, SECRET),
+            ),
+            (
+                "an x5t in the header",
+                forge(r#"{"alg":"HS256","x5t":"abc"}"#, &claims, SECRET),
+            ),
+            (
+                "a crit in the header",
+                forge(r#"{"alg":"HS256","crit":["exp"]}"#, &claims, SECRET),
+            ),
+            (
+                "a typ other than JWT",
+                forge(r#"{"alg":"HS256","typ":"at+jwt"}"#, &claims, SECRET),
+            ),
             ("a refresh token", jwt.refresh_token(&user).unwrap()),
+            (
+                "token_type in another case",
+                forge(
+                    r#"{"alg":"HS256"}"#,
+                    &{
+                        let mut c = claims.clone();
+                        c["token_type"] = "Access".into();
+                        c
+                    },
+                    SECRET,
+                ),
+            ),
+            (
+                "exp as text",
+                forge(
+                    r#"{"alg":"HS256"}"#,
+                    &{
+                        let mut c = claims.clone();
+                        c["exp"] = c["exp"].to_string().into();
+                        c
+                    },
+                    SECRET,
+                ),
+            ),
+            (
+                "exp as a fraction",
+                forge(
+                    r#"{"alg":"HS256"}"#,
+                    &{
+                        let mut c = claims.clone();
+                        c["exp"] = (c["exp"].as_f64().unwrap() + 0.5).into();
+                        c
+                    },
+                    SECRET,
+                ),
+            ),
+            (
+                "exp negative",
+                forge(
+                    r#"{"alg":"HS256"}"#,
+                    &{
+                        let mut c = claims.clone();
+                        c["exp"] = (-1).into();
+                        c
+                    },
+                    SECRET,
+                ),
+            ),
+            (
+                "no sub",
+                forge(
+                    r#"{"alg":"HS256"}"#,
+                    &{
+                        let mut c = claims.clone();
+                        c.as_object_mut().unwrap().remove("sub");
+                        c
+                    },
+                    SECRET,
+                ),
+            ),
+            (
+                "an audience list",
+                forge(
+                    r#"{"alg":"HS256"}"#,
+                    &{
+                        let mut c = claims.clone();
+                        c["aud"] = serde_json::json!(["a", "b"]);
+                        c
+                    },
+                    SECRET,
+                ),
+            ),
+            (
+                "an issuer nobody configured",
+                forge(
+                    r#"{"alg":"HS256"}"#,
+                    &{
+                        let mut c = claims.clone();
+                        c["iss"] = "https://evil.example".into();
+                        c
+                    },
+                    SECRET,
+                ),
+            ),
+            ("a duplicate sub", {
+                let text = claims.to_string();
+                let other = uuid::Uuid::new_v4();
+                forge_raw(
+                    r#"{"alg":"HS256"}"#,
+                    &text.replacen('{', &format!("{{\"sub\":\"{other}\","), 1),
+                    SECRET,
+                    false,
+                )
+            }),
             (
                 "expired",
                 forge(
@@ -274,6 +413,33 @@ async fn every_kind_of_bad_token_is_a_401_with_a_bearer_challenge() {
         for (what, token) in cases {
             assert_refused(label, what, send(&app, "GET", "/profile", &token).await);
         }
+        // Over 8 KiB even when signed correctly; just under it, accepted.
+        let mut big = claims.clone();
+        big["padding"] = "x".repeat(6200).into();
+        assert_refused(
+            label,
+            "over 8 KiB",
+            send(
+                &app,
+                "GET",
+                "/profile",
+                &forge(r#"{"alg":"HS256"}"#, &big, SECRET),
+            )
+            .await,
+        );
+        big["padding"] = "x".repeat(5000).into();
+        assert_eq!(
+            send(
+                &app,
+                "GET",
+                "/profile",
+                &forge(r#"{"alg":"HS256"}"#, &big, SECRET)
+            )
+            .await
+            .0,
+            StatusCode::OK,
+            "{label}: under 8 KiB"
+        );
         // The good one still works (nothing above changed state), and so does a
         // hand-signed copy of its claims: each case fails for its own reason.
         assert_eq!(
@@ -487,6 +653,20 @@ fn jwt_settings_refuse_what_cannot_be_used() {
     assert!(error("[jwt]\nalgorithm = \"RS256\"\n").contains("RS256 needs public_key_file"));
     assert!(error("[jwt]\npublic_key_file = \"k.pem\"\n").contains("key files are for RS256"));
     assert!(error("[jwt]\naccess_ttl = 0\n").contains("expected a duration greater than zero"));
+    assert!(error("[jwt]\nleeway = \"1h\"\n").contains("expected at most 5m"));
+    assert!(error("[jwt]\naccess_ttl = \"2d\"\n").contains("at least as long as access_ttl"));
+    // A key derived from an empty or weak secret_key would let anyone sign tokens.
+    let weak = Jwt::from_settings(&aksara::Settings::default())
+        .unwrap_err()
+        .to_string();
+    assert!(weak.contains("secret_key"), "{weak}");
+    let weak_secret = aksara::Settings::from_sources(
+        Some("secret_key = \"hV3kP9sQ2wX7zR1mN5bT8cY4fJ6gL0dA\"\n[jwt]\nsecret = \"changeme-changeme-changeme-changeme\"\n"),
+        None::<(String, String)>,
+    )
+    .unwrap();
+    let weak = Jwt::from_settings(&weak_secret).unwrap_err().to_string();
+    assert!(weak.contains("[jwt] secret"), "{weak}");
     let missing = Jwt::from_settings(&settings(
         "[jwt]\nalgorithm = \"RS256\"\npublic_key_file = \"/nonexistent/k.pem\"\n",
     ))

@@ -28,7 +28,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use aksara_auth::User;
-use aksara_auth::jwt::{Jwt, JwtAlgorithm, JwtAuthentication};
+use aksara_auth::jwt::{Jwt, JwtAuthentication};
 use aksara_auth::prelude::*;
 use aksara_auth::session::{CachedStore, DbSessionStore, RedisStore, SessionStore};
 use axum::Json;
@@ -328,7 +328,13 @@ fn main() {
         let cached_redis_url = serve_app(cached_redis_app).await;
         let cached_redis_cookie = session_cookie(&cached_redis_url).await;
         // An API served to bearer JWTs only, the user through the default 1 s cache.
-        let jwt = Jwt::hmac(JwtAlgorithm::Hs256, SECRET).unwrap();
+        // A day-long token: a run with long rounds must not see it expire.
+        let jwt_settings = aksara::Settings::from_sources(
+            Some("debug = true\n[jwt]\nsecret = \"web load benchmark secret, at least thirty-two bytes\"\naccess_ttl = \"1d\"\nrefresh_ttl = \"1d\"\n"),
+            None::<(String, String)>,
+        )
+        .unwrap();
+        let jwt = Jwt::from_settings(&jwt_settings).unwrap();
         let user = User::objects()
             .get(&db, User::EMAIL.eq(EMAIL))
             .await

@@ -159,14 +159,18 @@ impl<U: AuthUser> Authenticator<U> for JwtAuthentication {
             Ok(claims) => claims,
             Err(JwtError::Expired) => return Outcome::invalid("the access token has expired"),
             Err(error) => {
-                tracing::debug!(target: "aksara_auth::jwt", %error, "bearer token refused");
+                tracing::debug!(target: "aksara_auth::jwt", ?error, "bearer token refused");
                 return Outcome::invalid("invalid access token");
             }
         };
         let Ok(id) = claims.sub.parse::<Uuid>() else {
             return Outcome::invalid("invalid access token");
         };
-        let loaded = match self.cache.load::<U>(id, db, true, token_version).await {
+        let loaded = match self
+            .cache
+            .load::<U>(id, db, true, ("jwt", token_version))
+            .await
+        {
             Ok(loaded) => loaded,
             Err(error) => return Outcome::from(error),
         };

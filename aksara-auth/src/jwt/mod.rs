@@ -99,7 +99,7 @@ pub enum TokenType {
 /// assert_eq!(claims.token_type, TokenType::Access);
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Claims {
     /// The user's id.
@@ -125,6 +125,22 @@ pub struct Claims {
     /// The application's own claims.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl std::fmt::Debug for Claims {
+    // `ver` is derived from the password hash; logs get neither it nor the email.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claims")
+            .field("sub", &self.sub)
+            .field("exp", &self.exp)
+            .field("iat", &self.iat)
+            .field("jti", &self.jti)
+            .field("token_type", &self.token_type)
+            .field("iss", &self.iss)
+            .field("aud", &self.aud)
+            .field("extra_keys", &self.extra.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The claim names this crate writes; the application's own claims may not
@@ -226,8 +242,32 @@ impl Jwt {
         let algorithm = section.algorithm;
         let (encoding, decoding) = if algorithm.hmac_key_len().is_some() {
             let secret = match &section.secret {
-                Some(secret) => secret.as_bytes().to_vec(),
-                None => derive_hmac_key(settings.secret_key.as_bytes()),
+                Some(secret) => {
+                    let weakness = aksara::SecretKey::new(secret.as_str()).weakness();
+                    if let Some(reason) = weakness.filter(|_| !settings.debug) {
+                        return Err(JwtError::Config(format!(
+                            "[jwt] secret {reason}; outside debug mode it must be random \
+                             (`openssl rand -base64 64`)"
+                        )));
+                    }
+                    secret.as_bytes().to_vec()
+                }
+                None => {
+                    // A key derived from a guessable secret_key is guessable: anyone
+                    // could sign tokens for any user.
+                    settings
+                        .check_secret_key()
+                        .map_err(|err| JwtError::Config(err.to_string()))?;
+                    if settings.secret_key.len() < aksara::SecretKey::MIN_LEN {
+                        return Err(JwtError::Config(format!(
+                            "secret_key has {} bytes; signing tokens with a key derived from it \
+                             needs at least {} (or set [jwt] secret)",
+                            settings.secret_key.len(),
+                            aksara::SecretKey::MIN_LEN
+                        )));
+                    }
+                    derive_hmac_key(settings.secret_key.as_bytes())
+                }
             };
             hmac_keys(&secret)?
         } else {
@@ -482,19 +522,23 @@ impl Jwt {
             )));
         }
         let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
-        if header.jku.is_some()
-            || header.jwk.is_some()
-            || header.x5u.is_some()
-            || header.x5c.is_some()
-            || header.kid.is_some()
-        {
+        // Only `alg` and `typ`: every other header names a key, a certificate,
+        // a critical extension or an encoding, none of which this crate writes.
+        let mut plain = Header::new(header.alg);
+        plain.typ.clone_from(&header.typ);
+        if header != plain || header.typ.as_deref().is_some_and(|typ| typ != "JWT") {
             return Err(JwtError::Invalid(
-                "the header names or carries a key (jku, jwk, x5u, x5c or kid)".into(),
+                "a header other than alg and typ (kid, jku, jwk, x5u, x5c, x5t, crit, …)".into(),
             ));
         }
         let data =
             jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &self.keys.validation)
                 .map_err(invalid)?;
+        if self.keys.issuer.is_none() && data.claims.iss.is_some() {
+            return Err(JwtError::Invalid(
+                "an issuer where none is configured".into(),
+            ));
+        }
         if data.claims.token_type != expected {
             return Err(JwtError::Invalid(format!(
                 "a {:?} token where a {expected:?} token is expected",

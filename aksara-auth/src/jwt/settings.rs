@@ -114,6 +114,9 @@ impl fmt::Debug for JwtSettings {
     }
 }
 
+/// The most clock skew `leeway` may allow.
+const MAX_LEEWAY: Duration = Duration::from_secs(5 * 60);
+
 impl Section for JwtSettings {
     const NAME: &'static str = "jwt";
 
@@ -124,6 +127,19 @@ impl Section for JwtSettings {
             ("access_ttl", self.access_ttl),
             ("refresh_ttl", self.refresh_ttl),
         ])?;
+        if self.leeway > MAX_LEEWAY {
+            return Err(InvalidKey::new(
+                "leeway",
+                "expected at most 5m: the leeway is for clock skew, and a long one stretches \
+                 every token's life by as much",
+            ));
+        }
+        if self.refresh_ttl < self.access_ttl {
+            return Err(InvalidKey::new(
+                "refresh_ttl",
+                "expected a refresh lifetime at least as long as access_ttl",
+            ));
+        }
         match self.algorithm.hmac_key_len() {
             Some(needed) => {
                 if let Some(secret) = &self.secret

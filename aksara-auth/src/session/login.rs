@@ -143,7 +143,9 @@ pub(super) async fn session_user<U: AuthUser>(
             .as_deref()
             .is_some_and(|stored| bool::from(stored.as_bytes().ct_eq(current.as_bytes())))
     };
-    let mut loaded = cache.load::<U>(id, db, true, session_auth_hash).await?;
+    let mut loaded = cache
+        .load::<U>(id, db, true, ("session", session_auth_hash))
+        .await?;
     if !cache.ttl().is_zero()
         && loaded
             .as_ref()
@@ -152,7 +154,9 @@ pub(super) async fn session_user<U: AuthUser>(
         // A cached copy may predate a password change made through this very
         // session: only the database may end it.
         cache.forget(id);
-        loaded = cache.load::<U>(id, db, false, session_auth_hash).await?;
+        loaded = cache
+            .load::<U>(id, db, false, ("session", session_auth_hash))
+            .await?;
     }
     let Some((user, current)) = loaded else {
         session.flush().await;

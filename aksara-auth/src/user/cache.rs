@@ -74,7 +74,10 @@ struct Shared {
 struct Entry {
     loaded: Instant,
     user: Arc<dyn Any + Send + Sync>,
-    session_auth_hash: String,
+    /// Which digest `digest` is (`"session"`, `"jwt"`): authenticators that
+    /// share the cache each tie their credential to the password differently.
+    digest_name: &'static str,
+    digest: String,
 }
 
 impl UserCache {
@@ -169,10 +172,10 @@ impl UserCache {
         id: Uuid,
         db: &(impl Executor + ?Sized),
         use_cache: bool,
-        digest: fn(&U) -> String,
+        (digest_name, digest): (&'static str, fn(&U) -> String),
     ) -> aksara::Result<Option<(Arc<U>, String)>> {
         let caching = use_cache && !self.shared.ttl.is_zero();
-        if caching && let Some(hit) = self.fresh::<U>(id) {
+        if caching && let Some(hit) = self.fresh::<U>(id, digest_name, digest) {
             return Ok(Some(hit));
         }
         let Some(user) = U::objects()
@@ -183,25 +186,42 @@ impl UserCache {
             return Ok(None);
         };
         let user = Arc::new(user);
-        let session_auth_hash = digest(&user);
+        let user_digest = digest(&user);
         if caching {
             self.watch(U::META.table);
-            self.insert(id, Arc::clone(&user), session_auth_hash.clone());
+            self.insert(id, Arc::clone(&user), digest_name, user_digest.clone());
         }
-        Ok(Some((user, session_auth_hash)))
+        Ok(Some((user, user_digest)))
     }
 
-    fn fresh<U: AuthUser>(&self, id: Uuid) -> Option<(Arc<U>, String)> {
+    fn fresh<U: AuthUser>(
+        &self,
+        id: Uuid,
+        digest_name: &'static str,
+        digest: fn(&U) -> String,
+    ) -> Option<(Arc<U>, String)> {
         let entries = self.shared.entries();
         let entry = entries
             .get(&id)
             .filter(|entry| entry.loaded.elapsed() < self.shared.ttl)?;
         // An entry of another user model fails the downcast and counts as a miss.
         let user = Arc::clone(&entry.user).downcast::<U>().ok()?;
-        Some((user, entry.session_auth_hash.clone()))
+        // Loaded for another authenticator: its digest is not this one.
+        let user_digest = if entry.digest_name == digest_name {
+            entry.digest.clone()
+        } else {
+            digest(&user)
+        };
+        Some((user, user_digest))
     }
 
-    fn insert<U: AuthUser>(&self, id: Uuid, user: Arc<U>, session_auth_hash: String) {
+    fn insert<U: AuthUser>(
+        &self,
+        id: Uuid,
+        user: Arc<U>,
+        digest_name: &'static str,
+        digest: String,
+    ) {
         let ttl = self.shared.ttl;
         let mut entries = self.shared.entries();
         if entries.len() >= CAPACITY {
@@ -213,7 +233,8 @@ impl UserCache {
         let entry = Entry {
             loaded: Instant::now(),
             user,
-            session_auth_hash,
+            digest_name,
+            digest,
         };
         entries.insert(id, entry);
     }

@@ -20,7 +20,10 @@ pub use cache::UserCache;
 
 /// A digest of `user`'s password hash under `label`: it ties a credential (a
 /// session, a token) to the password it was issued under, so a new password ends
-/// it. Unkeyed, but the argon2 hash it digests holds a secret salt.
+/// it. Unkeyed: telling a guess from it needs the hash's salt, which only the
+/// database holds, and the hash's own work. A rehash at login (outdated
+/// parameters) changes it too, which ends the user's other sessions and tokens,
+/// as Django's session auth hash does.
 pub(crate) fn password_fingerprint<U: AuthUser>(user: &U, label: &[u8]) -> String {
     use base64::Engine as _;
     use sha2::Digest as _;

@@ -475,6 +475,7 @@ impl Settings {
                 "expected a table ([app] in TOML) of the application's own settings".into(),
             ));
         }
+        check_section_names()?;
         let empty = Node::empty_table(SettingSource::Default);
         for declared in section::declared_sections() {
             declared.check(tree.get(&[declared.name()]).unwrap_or(&empty))?;
@@ -493,6 +494,35 @@ impl Settings {
             tree,
         })
     }
+}
+
+/// Refuses two types declaring one section name, and a section named like one of
+/// `aksara`'s own keys or `app`: their variables and tables would collide.
+fn check_section_names() -> Result<(), SettingsError> {
+    let own = de::field_names::<RawSettings>();
+    let mut seen: Vec<&SectionDeclaration> = Vec::new();
+    for declared in section::declared_sections() {
+        let name = declared.name();
+        let clash = if own.contains(&name) || name == APP_TABLE {
+            Some(format!("`{name}` is one of aksara's own keys"))
+        } else {
+            seen.iter()
+                .find(|other| other.name() == name && other.type_name() != declared.type_name())
+                .map(|other| format!("`{name}` is also declared by {}", other.type_name()))
+        };
+        if let Some(clash) = clash {
+            return Err(SettingsError::Invalid {
+                key: name.to_owned(),
+                origin: SettingSource::Default,
+                message: format!(
+                    "the section declared by {} cannot be read: {clash}; give it another NAME",
+                    declared.type_name()
+                ),
+            });
+        }
+        seen.push(declared);
+    }
+    Ok(())
 }
 
 /// Refuses a top-level key that is neither one of `aksara`'s own, `[app]`, nor a
@@ -579,6 +609,10 @@ fn env_key_path(var: &str) -> Option<Vec<String>> {
         }
         Some(path)
     };
+    // `aksara`'s own keys first: a section can never take `AKSARA_DATABASE_URL`.
+    if de::field_names::<RawSettings>().contains(&name.as_str()) {
+        return Some(vec![name]);
+    }
     if let Some(rest) = name.strip_prefix("app_") {
         return nested(APP_TABLE, rest, &|_| true);
     }
@@ -592,9 +626,7 @@ fn env_key_path(var: &str) -> Option<Vec<String>> {
             return Some(path);
         }
     }
-    de::field_names::<RawSettings>()
-        .contains(&name.as_str())
-        .then(|| vec![name])
+    None
 }
 
 /// Applies the secret-key policy: refuse a weak key outside debug mode, warn (and

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 
 use super::SettingsError;
 use super::de;
-use super::source::{Node, Value};
+use super::source::{Node, SettingSource, Value};
 
 /// A table of settings: `[NAME]` in `aksara.toml`, `AKSARA_NAME_*` in the
 /// environment. Read it with [`Settings::section`](super::Settings::section);
@@ -224,7 +224,8 @@ impl InvalidKey {
                 _ => &node.origin,
             },
             (Some(node), None) => &node.origin,
-            (None, _) => &table.origin,
+            // The key is not set: a rule about its absence came from no source.
+            (None, _) => &SettingSource::Default,
         };
         SettingsError::Invalid {
             key: format!("{name}.{}", display_key(&self.key, self.index)),
@@ -249,6 +250,7 @@ impl InvalidKey {
 #[derive(Debug)]
 pub struct SectionDeclaration {
     name: &'static str,
+    type_name: fn() -> &'static str,
     fields: fn() -> &'static [&'static str],
     check: fn(&Node) -> Result<(), SettingsError>,
 }
@@ -266,6 +268,7 @@ impl SectionDeclaration {
     pub const fn of<T: Section>() -> Self {
         Self {
             name: T::NAME,
+            type_name: std::any::type_name::<T>,
             fields: de::field_names::<T>,
             check: |table| read::<T>(table).map(drop),
         }
@@ -281,6 +284,11 @@ impl SectionDeclaration {
     #[must_use]
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// The Rust type that declared the section, for error messages.
+    pub(crate) fn type_name(&self) -> &'static str {
+        (self.type_name)()
     }
 
     /// The section's field names, which its environment variables are made of.
@@ -309,8 +317,10 @@ pub fn declared_sections() -> impl Iterator<Item = &'static SectionDeclaration> 
 
 /// Declares a [`Section`] type to the settings loader, once, next to the type:
 /// its `AKSARA_<NAME>_*` variables are then read and the section is checked when
-/// the settings load. A section read without a declaration sees its file table but
-/// not its variables, and its table in the file is refused as unknown.
+/// the settings load. Without a declaration the section's table in the file is
+/// refused as unknown, and [`Settings::section`](super::Settings::section) sees
+/// only its defaults. Each name is declared once, by one type, and may not be one
+/// of `aksara`'s own keys or `app`: loading fails otherwise, naming the types.
 ///
 /// ```standalone_crate
 /// #[derive(Default, serde::Deserialize)]
