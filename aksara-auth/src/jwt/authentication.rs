@@ -8,7 +8,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use uuid::Uuid;
 
-use super::{Jwt, JwtError, TokenType, same_password, token_version};
+use super::{Jwt, JwtError, TokenType, same_version, token_version};
 use crate::authentication::{Authentication, Authenticator, Outcome};
 use crate::{AuthUser, UserCache};
 
@@ -175,7 +175,7 @@ impl<U: AuthUser> Authenticator<U> for JwtAuthentication {
             Err(error) => return Outcome::from(error),
         };
         match loaded {
-            Some((user, _)) if user.is_active() && same_password(&claims, &*user) => {
+            Some((user, version)) if user.is_active() && same_version(&claims, &version) => {
                 let auth = Authentication::shared(user, "jwt").with_info(claims);
                 Outcome::Authenticated(if by_header { auth.by_header() } else { auth })
             }

@@ -521,19 +521,21 @@ impl Jwt {
                 "longer than {MAX_TOKEN_LEN} bytes"
             )));
         }
-        let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
+        // The signature is checked with the pinned algorithm and key before the
+        // header is looked at; the header is parsed once, by `decode`.
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &self.keys.validation)
+                .map_err(invalid)?;
+        let header = &data.header;
         // Only `alg` and `typ`: every other header names a key, a certificate,
         // a critical extension or an encoding, none of which this crate writes.
         let mut plain = Header::new(header.alg);
         plain.typ.clone_from(&header.typ);
-        if header != plain || header.typ.as_deref().is_some_and(|typ| typ != "JWT") {
+        if *header != plain || header.typ.as_deref().is_some_and(|typ| typ != "JWT") {
             return Err(JwtError::Invalid(
                 "a header other than alg and typ (kid, jku, jwk, x5u, x5c, x5t, crit, …)".into(),
             ));
         }
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &self.keys.validation)
-                .map_err(invalid)?;
         if self.keys.issuer.is_none() && data.claims.iss.is_some() {
             return Err(JwtError::Invalid(
                 "an issuer where none is configured".into(),
@@ -554,9 +556,10 @@ fn token_version<U: AuthUser>(user: &U) -> String {
     crate::user::password_fingerprint(user, b"aksara_auth.jwt_version\0")
 }
 
-/// Whether `claims` were issued under `user`'s current password.
-fn same_password<U: AuthUser>(claims: &Claims, user: &U) -> bool {
-    bool::from(claims.ver.as_bytes().ct_eq(token_version(user).as_bytes()))
+/// Whether `claims` were issued under the password whose [`token_version`] is
+/// `current`.
+fn same_version(claims: &Claims, current: &str) -> bool {
+    bool::from(claims.ver.as_bytes().ct_eq(current.as_bytes()))
 }
 
 fn invalid(err: jsonwebtoken::errors::Error) -> JwtError {
