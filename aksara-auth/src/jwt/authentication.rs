@@ -1,8 +1,6 @@
 //! [`JwtAuthentication`]: the authenticator that accepts an access token in
 //! `Authorization: Bearer <token>`.
 
-use std::borrow::Cow;
-
 use aksara::Db;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -111,26 +109,27 @@ fn bearer_jwt(parts: &Parts) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && is_jwt_shaped(token)).then_some(token)
 }
 
-/// The JWT-shaped value of the cookie `name`, if the request sends one.
-fn cookie_jwt(parts: &Parts, name: &str) -> Option<String> {
+/// The JWT-shaped value of the cookie `name`, if the request sends one,
+/// borrowed from the header.
+fn cookie_jwt<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
     parts
         .headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|text| cookie::Cookie::split_parse(text).flatten())
-        .find(|cookie| cookie.name() == name && is_jwt_shaped(cookie.value()))
-        .map(|cookie| cookie.value().to_owned())
+        .filter(|cookie| cookie.name() == name)
+        .find_map(|cookie| cookie.value_raw().filter(|value| is_jwt_shaped(value)))
 }
 
 impl JwtAuthentication {
     /// The request's token, and whether it came in a header (not a cookie).
-    fn credential<'a>(&self, parts: &'a Parts) -> Option<(Cow<'a, str>, bool)> {
+    fn credential<'a>(&self, parts: &'a Parts) -> Option<(&'a str, bool)> {
         if let Some(token) = bearer_jwt(parts) {
-            return Some((Cow::Borrowed(token), true));
+            return Some((token, true));
         }
         let name = self.cookie.as_deref()?;
-        cookie_jwt(parts, name).map(|token| (Cow::Owned(token), false))
+        cookie_jwt(parts, name).map(|token| (token, false))
     }
 }
 
@@ -144,18 +143,14 @@ impl<U: AuthUser> Authenticator<U> for JwtAuthentication {
     }
 
     fn has_credential(&self, parts: &Parts) -> bool {
-        bearer_jwt(parts).is_some()
-            || self
-                .cookie
-                .as_deref()
-                .is_some_and(|name| cookie_jwt(parts, name).is_some())
+        self.credential(parts).is_some()
     }
 
     async fn authenticate(&self, parts: &Parts, db: &Db) -> Outcome<U> {
         let Some((token, by_header)) = self.credential(parts) else {
             return Outcome::NoCredential;
         };
-        let claims = match self.jwt.decode(&token, TokenType::Access) {
+        let claims = match self.jwt.decode(token, TokenType::Access) {
             Ok(claims) => claims,
             Err(JwtError::Expired) => return Outcome::invalid("the access token has expired"),
             Err(error) => {

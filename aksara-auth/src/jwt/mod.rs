@@ -526,12 +526,44 @@ impl Jwt {
         let data =
             jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &self.keys.validation)
                 .map_err(invalid)?;
-        let header = &data.header;
         // Only `alg` and `typ`: every other header names a key, a certificate,
         // a critical extension or an encoding, none of which this crate writes.
-        let mut plain = Header::new(header.alg);
-        plain.typ.clone_from(&header.typ);
-        if *header != plain || header.typ.as_deref().is_some_and(|typ| typ != "JWT") {
+        // The pattern lists every field, so a new one in `jsonwebtoken` fails to
+        // compile here instead of slipping through.
+        let Header {
+            typ,
+            alg: _,
+            cty,
+            jku,
+            jwk,
+            kid,
+            x5u,
+            x5c,
+            x5t,
+            x5t_s256,
+            crit,
+            enc,
+            zip,
+            url,
+            nonce,
+            extras,
+        } = &data.header;
+        let only_alg_and_typ = typ.as_deref().is_none_or(|typ| typ == "JWT")
+            && cty.is_none()
+            && jku.is_none()
+            && jwk.is_none()
+            && kid.is_none()
+            && x5u.is_none()
+            && x5c.is_none()
+            && x5t.is_none()
+            && x5t_s256.is_none()
+            && crit.is_none()
+            && enc.is_none()
+            && zip.is_none()
+            && url.is_none()
+            && nonce.is_none()
+            && extras.inner().is_empty();
+        if !only_alg_and_typ {
             return Err(JwtError::Invalid(
                 "a header other than alg and typ (kid, jku, jwk, x5u, x5c, x5t, crit, …)".into(),
             ));
@@ -647,7 +679,13 @@ fn unix_now() -> u64 {
 fn random_jti() -> String {
     let mut bytes = [0_u8; 16];
     getrandom::fill(&mut bytes).expect("the operating system's random number generator");
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    bytes
+        .iter()
+        .fold(String::with_capacity(32), |mut hex, byte| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
 
 #[cfg(test)]
