@@ -59,7 +59,7 @@ pub use session::{
     get_user, login, logout, update_session_auth_hash,
 };
 pub use user::{
-    AuthUser, USER_SLOT, UserCache, ensure_user_model, install_password_validators,
+    AuthUser, USER_SLOT, UserCache, UserId, ensure_user_model, install_password_validators,
     normalize_email, user_model, validate_password,
 };
 

@@ -17,6 +17,7 @@ mod cache;
 mod field;
 
 pub use cache::UserCache;
+pub use field::UserId;
 
 /// A digest of `user`'s password hash under `label`: it ties a credential (a
 /// session, a token) to the password it was issued under, so a new password ends
