@@ -44,6 +44,7 @@
 
 mod credentials;
 mod extract;
+mod header;
 mod layer;
 mod resolve;
 mod service;
@@ -61,6 +62,7 @@ use crate::AuthUser;
 
 pub use credentials::{AuthError, authenticate, record_login};
 pub use extract::{AuthStatus, CurrentUser, MaybeUser, RequestUser};
+pub use header::{Authorization, MAX_AUTHORIZATION_LEN};
 pub use layer::AuthenticationLayer;
 pub use service::{AuthenticationFuture, AuthenticationService};
 

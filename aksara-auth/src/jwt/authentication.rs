@@ -2,12 +2,11 @@
 //! `Authorization: Bearer <token>`.
 
 use aksara::Db;
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use uuid::Uuid;
 
 use super::{Jwt, JwtError, TokenType, same_version, token_version};
-use crate::authentication::{Authentication, Authenticator, Outcome};
+use crate::authentication::{Authentication, Authenticator, Authorization, Outcome};
 use crate::{AuthUser, UserCache};
 
 /// Authenticates requests that carry a JWT access token in
@@ -103,10 +102,9 @@ fn is_jwt_shaped(token: &str) -> bool {
 /// The token of `Authorization: Bearer <token>` when it has a JWT's shape,
 /// `None` for anything else.
 fn bearer_jwt(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && is_jwt_shaped(token)).then_some(token)
+    Authorization::of(&parts.headers)
+        .credentials_for("Bearer")
+        .filter(|token| is_jwt_shaped(token))
 }
 
 /// The JWT-shaped value of the cookie `name`, if the request sends one,
@@ -186,6 +184,7 @@ impl<U: AuthUser> Authenticator<U> for JwtAuthentication {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::AUTHORIZATION;
 
     fn parts(value: &[u8]) -> Option<Parts> {
         let value = axum::http::HeaderValue::from_bytes(value).ok()?;
