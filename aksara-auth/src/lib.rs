@@ -44,6 +44,7 @@ pub mod jwt;
 pub mod password;
 mod request;
 pub mod session;
+pub mod token;
 mod user;
 
 #[doc(hidden)]

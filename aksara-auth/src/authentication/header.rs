@@ -207,7 +207,15 @@ mod tests {
             state
         };
         let pieces: [&[u8]; 9] = [
-            b"Bearer", b"Token", b" ", b"  ", b"a.b", b"\xc3\xa9", b"\t", b"(", b"Zz9-_~",
+            b"Bearer",
+            b"Token",
+            b" ",
+            b"  ",
+            b"a.b",
+            b"\xc3\xa9",
+            b"\t",
+            b"(",
+            b"Zz9-_~",
         ];
         for _ in 0..100_000 {
             let mut value = Vec::new();
@@ -225,7 +233,11 @@ mod tests {
             {
                 assert!(!scheme.is_empty() && scheme.bytes().all(is_token_char));
                 assert_eq!(credentials, credentials.trim_matches(' '));
-                assert!(credentials.bytes().all(|b| b == b' ' || b.is_ascii_graphic()));
+                assert!(
+                    credentials
+                        .bytes()
+                        .all(|b| b == b' ' || b.is_ascii_graphic())
+                );
             }
         }
     }

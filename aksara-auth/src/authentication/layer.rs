@@ -163,11 +163,14 @@ impl<U: AuthUser, S> Layer<S> for AuthenticationLayer<U> {
         if let Err(error) = crate::ensure_user_model::<U>("AuthenticationLayer") {
             panic!("{error}");
         }
-        let challenges: Vec<&'static str> = self
-            .authenticators
-            .iter()
-            .filter_map(|a| a.challenge())
-            .collect();
+        // Two authenticators of one scheme (JWTs and opaque tokens both read
+        // `Bearer`) give it once.
+        let mut challenges: Vec<&'static str> = Vec::new();
+        for challenge in self.authenticators.iter().filter_map(|a| a.challenge()) {
+            if !challenges.contains(&challenge) {
+                challenges.push(challenge);
+            }
+        }
         AuthenticationService {
             inner,
             shared: Arc::new(Shared {

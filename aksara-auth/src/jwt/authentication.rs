@@ -92,7 +92,7 @@ impl JwtAuthentication {
 }
 
 /// Whether `token` has a JWT's shape: three base64url parts.
-fn is_jwt_shaped(token: &str) -> bool {
+pub(crate) fn is_jwt_shaped(token: &str) -> bool {
     token.split('.').count() == 3
         && token
             .bytes()

@@ -48,6 +48,7 @@ mod authentication;
 mod settings;
 
 pub use authentication::JwtAuthentication;
+pub(crate) use authentication::is_jwt_shaped;
 pub use settings::{JwtAlgorithm, JwtSettings};
 
 use std::sync::Arc;
