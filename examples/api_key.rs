@@ -1,6 +1,8 @@
 //! A custom authenticator written against the public API: API keys in the
-//! `X-API-Key` header (the seed's `APIKeyAuthentication`), beside sessions and
-//! JWT on one layer, each reaching the same handler.
+//! `X-API-Key` header (the seed's `APIKeyAuthentication`), on one layer with
+//! sessions, opaque bearer tokens and JWT (the seed's `MultiAuthentication`),
+//! each of the four reaching the same handler; and a route that takes bearer
+//! tokens only (the seed's `authentication_classes = [TokenAuthentication]`).
 //!
 //! The `ApiKey` model is the application's own: a foreign key to the user, a
 //! short public prefix for the lookup, only a SHA-256 digest of the secret part,
@@ -10,8 +12,9 @@
 //! to handlers as the authentication's info.
 //!
 //! How to run: `cargo run --example api_key -- --demo` runs the requests in
-//! process (SQLite in memory) and checks every answer; without `--demo` it serves
-//! on 127.0.0.1:8000 and prints a key and the `curl` commands to try.
+//! process (SQLite in memory, or the database `AKSARA_DATABASE_URL` names) and
+//! checks every answer; without `--demo` it serves on 127.0.0.1:8000 and prints a
+//! key and the `curl` commands to try.
 
 use std::time::Duration;
 
@@ -19,10 +22,11 @@ use aksara_auth::User;
 use aksara_auth::authentication::{Authentication, Authenticator, Outcome};
 use aksara_auth::jwt::{Jwt, JwtAuthentication};
 use aksara_auth::prelude::*;
+use aksara_auth::token::{Token, TokenAuthentication, TokenSettings};
 use axum::body::Body;
 use axum::http::request::Parts;
 use axum::http::{Request, StatusCode};
-use axum::routing::get;
+use axum::routing::{get, post};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -168,17 +172,41 @@ async fn whoami(user: RequestUser<User>) -> String {
     format!("{} via {}{via_key}", auth.user().email, auth.backend())
 }
 
+/// `POST /login` with `{"email", "password"}`: a session login.
+async fn session_login(
+    session: Session,
+    db: Db,
+    axum::Json(form): axum::Json<serde_json::Value>,
+) -> Result<&'static str, ApiError> {
+    let email = form["email"].as_str().unwrap_or_default();
+    let password = form["password"].as_str().unwrap_or_default();
+    let Some(mut user) = authenticate::<User>(&db, email, password).await? else {
+        return Err(ApiError::unauthorized("invalid email or password"));
+    };
+    login(&session, &db, &mut user).await?;
+    Ok("logged in")
+}
+
 async fn app(db: Db, settings: &Settings) -> Result<Aksara, Box<dyn std::error::Error>> {
     let jwt = Jwt::from_settings(settings)?;
+    let tokens: TokenSettings = settings.section()?;
+    // The seed's `authentication_classes = [TokenAuthentication]`: this route's
+    // own set decides who the caller is, whatever the app's layer found.
+    let token_only = get(whoami).route_layer(
+        AuthenticationLayer::<User>::new().with(TokenAuthentication::new(tokens.clone())),
+    );
     Ok(Aksara::new(db)
         .middleware(SessionLayer::from_settings(MemoryStore::new(), settings)?.secure(false))
         .middleware(
             AuthenticationLayer::<User>::new()
                 .with(ApiKeyAuthentication)
                 .with(JwtAuthentication::new(jwt))
+                .with(TokenAuthentication::new(tokens))
                 .with(SessionAuthentication::new()),
         )
-        .route("/whoami", get(whoami)))
+        .route("/whoami", get(whoami))
+        .route("/token-only/whoami", token_only)
+        .route("/login", post(session_login)))
 }
 
 /// A request header: name and value.
@@ -186,9 +214,10 @@ type Header<'a> = (&'a str, &'a str);
 
 async fn call(
     app: &axum::Router,
+    path: &str,
     header: Option<Header<'_>>,
 ) -> Result<(StatusCode, String), Box<dyn std::error::Error>> {
-    let mut request = Request::get("/whoami");
+    let mut request = Request::get(path);
     if let Some((name, value)) = header {
         request = request.header(name, value);
     }
@@ -196,6 +225,24 @@ async fn call(
     let status = response.status();
     let body = response.into_body().collect().await?.to_bytes();
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// Logs in by session and returns the `Cookie` header value to send.
+async fn session_cookie(app: &axum::Router) -> Result<String, Box<dyn std::error::Error>> {
+    let request = Request::post("/login")
+        .header("content-type", "application/json")
+        .body(Body::from(
+            r#"{"email":"jane@example.com","password":"correct horse battery staple"}"#,
+        ))?;
+    let response = app.clone().oneshot(request).await?;
+    assert_eq!(response.status(), StatusCode::OK, "session login");
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .ok_or("the login set no cookie")?;
+    Ok(cookie.to_owned())
 }
 
 #[tokio::main]
@@ -227,12 +274,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let (key, plaintext) = ApiKey::issue(&db, &user, "laptop").await?;
+    let token = Token::issue_named(&db, &user, &settings.section()?, "cli").await?;
     let app = app(db.clone(), &settings).await?;
 
     if !demo {
         let bind = settings.bind.clone();
         println!(
             "Try, in another terminal:\n  curl -i -H 'X-API-Key: {plaintext}' http://{bind}/whoami"
+        );
+        println!(
+            "  curl -i -H 'Authorization: Token {}' http://{bind}/token-only/whoami",
+            token.key()
         );
         println!("  curl -i http://{bind}/whoami   # 401");
         app.settings(settings).serve(&bind).await?; // until Ctrl-C or SIGTERM
@@ -241,41 +293,93 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = app.into_router();
 
     let jwt = Jwt::from_settings(&settings)?;
-    let bearer = format!("Bearer {}", jwt.access_token(&user)?);
-    let checks: [(Option<Header>, StatusCode, &str); 5] = [
+    let bearer_jwt = format!("Bearer {}", jwt.access_token(&user)?);
+    let bearer_token = format!("Bearer {}", token.key());
+    let token_scheme = format!("Token {}", token.key());
+    let cookie = session_cookie(&app).await?;
+    let wrong_key = format!("ak_{}_{}", key.prefix, "0".repeat(64));
+    let checks: [(&str, Option<Header>, StatusCode, &str); 11] = [
+        // One handler, reached by each of the four.
         (
+            "/whoami",
             Some(("x-api-key", &plaintext)),
             StatusCode::OK,
             "jane@example.com via api_key (key laptop)",
         ),
         (
-            Some(("authorization", &bearer)),
+            "/whoami",
+            Some(("authorization", &bearer_jwt)),
             StatusCode::OK,
             "jane@example.com via jwt",
         ),
-        (None, StatusCode::UNAUTHORIZED, "not_authenticated"),
         (
+            "/whoami",
+            Some(("authorization", &bearer_token)),
+            StatusCode::OK,
+            "jane@example.com via token",
+        ),
+        (
+            "/whoami",
+            Some(("cookie", &cookie)),
+            StatusCode::OK,
+            "jane@example.com via session",
+        ),
+        // Anonymous: 401 naming the header scheme (JWT and tokens share `Bearer`).
+        (
+            "/whoami",
+            None,
+            StatusCode::UNAUTHORIZED,
+            "not_authenticated",
+        ),
+        (
+            "/whoami",
             Some(("x-api-key", "ak_nothex_123")),
             StatusCode::UNAUTHORIZED,
             "malformed API key",
         ),
         (
-            Some((
-                "x-api-key",
-                &format!("ak_{}_{}", key.prefix, "0".repeat(64)),
-            )),
+            "/whoami",
+            Some(("x-api-key", &wrong_key)),
             StatusCode::UNAUTHORIZED,
             "invalid API key",
         ),
+        (
+            "/whoami",
+            Some(("authorization", "Token aks_nope")),
+            StatusCode::UNAUTHORIZED,
+            "invalid token",
+        ),
+        // The token-only route: a token works, the session and JWT do not.
+        (
+            "/token-only/whoami",
+            Some(("authorization", &token_scheme)),
+            StatusCode::OK,
+            "jane@example.com via token",
+        ),
+        (
+            "/token-only/whoami",
+            Some(("cookie", &cookie)),
+            StatusCode::UNAUTHORIZED,
+            "not_authenticated",
+        ),
+        (
+            "/token-only/whoami",
+            Some(("authorization", &bearer_jwt)),
+            StatusCode::UNAUTHORIZED,
+            "not_authenticated",
+        ),
     ];
-    for (header, status, expected) in checks {
-        let (got, body) = call(&app, header).await?;
+    for (path, header, status, expected) in checks {
+        let (got, body) = call(&app, path, header).await?;
         println!(
-            "GET /whoami {:?} -> {got} {body}",
+            "GET {path} {:?} -> {got} {body}",
             header.map(|(name, _)| name)
         );
-        assert_eq!(got, status, "{body}");
-        assert!(body.contains(expected), "expected {expected:?} in {body}");
+        assert_eq!(got, status, "{path}: {body}");
+        assert!(
+            body.contains(expected),
+            "{path}: expected {expected:?} in {body}"
+        );
     }
     let used = ApiKey::objects().get(&db, ApiKey::ID.eq(key.id)).await?;
     assert!(used.last_used.is_some(), "last_used is written on use");

@@ -402,3 +402,99 @@ fn the_tokens_section_is_checked_at_load() {
         .to_string();
     assert!(err.contains("ttl_hours"), "{err}");
 }
+
+#[aksara_auth::staff_required]
+async fn staff_only(user: CurrentUser<User>) -> String {
+    user.email.clone()
+}
+
+/// JWTs and opaque tokens on one layer, in either order, with sessions: each
+/// bearer kind reaches its authenticator, an anonymous request gets one
+/// `Bearer` challenge, and an authenticated user who is not allowed gets 403.
+#[tokio::test]
+async fn jwt_and_opaque_tokens_share_one_layer_in_either_order() {
+    use aksara_auth::jwt::{Jwt, JwtAlgorithm, JwtAuthentication};
+    on_each_database(async |db, label| {
+        let user = jane(&db).await;
+        let jwt = Jwt::hmac(
+            JwtAlgorithm::Hs256,
+            b"jwt test secret, at least thirty-two bytes long",
+        )
+        .unwrap();
+        let issued = Token::issue(&db, &user, &TokenSettings::default())
+            .await
+            .unwrap();
+        let access = jwt.access_token(&user).unwrap();
+        for jwt_first in [true, false] {
+            let tokens = TokenAuthentication::new(TokenSettings::default());
+            let jwts = JwtAuthentication::new(jwt.clone());
+            let layer = if jwt_first {
+                AuthenticationLayer::<User>::new().with(jwts).with(tokens)
+            } else {
+                AuthenticationLayer::<User>::new().with(tokens).with(jwts)
+            };
+            let app = Aksara::new(db.clone())
+                .middleware(SessionLayer::new(MemoryStore::new()))
+                .middleware(layer.with(SessionAuthentication::new()))
+                .route(
+                    "/who",
+                    get(|user: RequestUser<User>| async move {
+                        user.authentication()
+                            .map_or("anonymous", |auth| auth.backend())
+                            .to_owned()
+                    }),
+                )
+                .route("/staff", get(staff_only))
+                .into_router();
+            let get_with = async |path: &str, authorization: Option<String>| {
+                let mut request = Request::get(path);
+                if let Some(value) = authorization {
+                    request = request.header(header::AUTHORIZATION, value);
+                }
+                let response = app
+                    .clone()
+                    .oneshot(request.body(Body::empty()).unwrap())
+                    .await
+                    .unwrap();
+                let status = response.status();
+                let challenge = response
+                    .headers()
+                    .get(header::WWW_AUTHENTICATE)
+                    .map(|v| v.to_str().unwrap().to_owned());
+                let body = response.into_body().collect().await.unwrap().to_bytes();
+                (
+                    status,
+                    challenge,
+                    String::from_utf8_lossy(&body).into_owned(),
+                )
+            };
+            let order = if jwt_first {
+                "jwt first"
+            } else {
+                "tokens first"
+            };
+            let (_, _, body) = get_with("/who", Some(format!("Bearer {access}"))).await;
+            assert_eq!(body, "jwt", "{label}, {order}");
+            let (_, _, body) = get_with("/who", Some(format!("Bearer {}", issued.key()))).await;
+            assert_eq!(body, "token", "{label}, {order}");
+            let (status, challenge, _) = get_with("/staff", None).await;
+            assert_eq!(
+                (status, challenge.as_deref()),
+                (StatusCode::UNAUTHORIZED, Some("Bearer")),
+                "{label}, {order}"
+            );
+            let (status, _, body) =
+                get_with("/staff", Some(format!("Token {}", issued.key()))).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{label}, {order}: {body}");
+            let (status, _, _) = get_with("/staff", Some(format!("Bearer {access}"))).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{label}, {order}");
+            let (status, challenge, _) = get_with("/who", Some("Bearer a.b.c".to_owned())).await;
+            assert_eq!(
+                (status, challenge.as_deref()),
+                (StatusCode::UNAUTHORIZED, Some("Bearer")),
+                "{label}, {order}: a bad JWT"
+            );
+        }
+    })
+    .await;
+}
