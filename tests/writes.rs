@@ -143,6 +143,92 @@ async fn save_refresh_and_delete_instances() {
     .await;
 }
 
+/// An alias of `DateTime<Utc>`: `auto_now` and `auto_now_add` check their field's
+/// type through `aksara::AutoNow`, not by its name, so the alias is filled like the
+/// type it stands for.
+pub type Stamp = DateTime<Utc>;
+
+/// A model whose automatic timestamps are written through [`Stamp`].
+#[derive(Model, Debug, Clone)]
+#[model(table = "stamped_notes")]
+pub struct StampedNote {
+    /// Auto-increment key.
+    #[field(primary_key)]
+    pub id: i64,
+    /// Some text to change between saves.
+    #[field(max_length = 50)]
+    pub text: String,
+    /// Set at creation.
+    #[field(auto_now_add)]
+    pub created: Stamp,
+    /// Set at creation and at every save.
+    #[field(auto_now)]
+    pub updated: Stamp,
+    /// Optional, set to `Some(now)` at creation and at every save.
+    #[field(auto_now)]
+    pub seen: Option<Stamp>,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_now_through_an_alias_is_set_on_create_and_moves_on_save() {
+    on_each_database(async |db, l| {
+        let before = Utc::now() - aksara::chrono::Duration::seconds(5);
+        let mut note = StampedNote::objects()
+            .create()
+            .text("first")
+            .exec(&db)
+            .await
+            .expect("create without any timestamp given");
+        assert!(note.created > before, "{l}: auto_now_add set");
+        assert_eq!(note.updated, note.created, "{l}: one now per row");
+        assert_eq!(note.seen, Some(note.created), "{l}: optional auto_now set");
+        let stored = StampedNote::objects()
+            .get(&db, StampedNote::ID.eq(note.id))
+            .await
+            .expect("get");
+        assert_eq!(
+            stored.created.timestamp_micros(),
+            note.created.timestamp_micros(),
+            "{l}: the stored value is the one returned"
+        );
+        assert_eq!(
+            stored.seen.map(|at| at.timestamp_micros()),
+            Some(note.created.timestamp_micros()),
+            "{l}"
+        );
+
+        let created = note.created;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        note.text = "second".into();
+        note.seen = None;
+        note.save(&db).await.expect("save");
+        assert!(note.updated > created, "{l}: auto_now moved on save");
+        assert_eq!(
+            note.seen,
+            Some(note.updated),
+            "{l}: optional auto_now refilled"
+        );
+        assert_eq!(note.created, created, "{l}: auto_now_add kept on save");
+
+        let stored = StampedNote::objects()
+            .get(&db, StampedNote::ID.eq(note.id))
+            .await
+            .expect("get after save");
+        assert_eq!(stored.text, "second", "{l}");
+        assert_eq!(
+            stored.updated.timestamp_micros(),
+            note.updated.timestamp_micros(),
+            "{l}: the new time was written"
+        );
+        assert_eq!(
+            stored.created.timestamp_micros(),
+            created.timestamp_micros(),
+            "{l}: the creation time was not rewritten"
+        );
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn bulk_update_and_delete() {
     on_each_database(async |db, l| {

@@ -38,8 +38,9 @@ use syn::{DeriveInput, parse_macro_input};
 /// index              an indexed column (foreign keys are always indexed)
 /// max_length = N     String / Option<String> only; N > 0
 /// default = <expr>   value used when a create does not set the field (converted with `Into`)
-/// auto_now_add       DateTime<…> only: set when the row is created
-/// auto_now           DateTime<…> only: set when the row is created and at every save
+/// auto_now_add       DateTime<Utc> / Option<DateTime<Utc>> (or an alias; any `AutoNow`
+///                    type): set when the row is created
+/// auto_now           as auto_now_add: set when the row is created and at every save
 /// column = "name"    column name (default: the field name; `<name>_id` for foreign keys)
 /// email              String only: validated as an email address
 /// url                String only: validated as an http(s) URL

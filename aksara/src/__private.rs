@@ -6,7 +6,7 @@ pub use chrono::{DateTime, Utc};
 pub use inventory;
 
 pub use crate::db::{Executor, Row};
-pub use crate::field::{Assign, FieldType, Operand, RelationField};
+pub use crate::field::{Assign, AutoNow, FieldType, Operand, RelationField};
 pub use crate::model::{
     Create, CreateBuilder, FieldMeta, Model, ModelMeta, ModelRegistration, OnDelete,
 };

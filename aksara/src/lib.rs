@@ -79,7 +79,7 @@ pub mod __private;
 
 pub use db::{Backend, Db, DbOptions, ExecResult, Executor, Row, Statement, Transaction};
 pub use error::{Error, Result, ValidationErrors};
-pub use field::{Assign, FieldType, ForeignKey, Json, Operand, RelationField};
+pub use field::{Assign, AutoNow, FieldType, ForeignKey, Json, Operand, RelationField};
 pub use model::changes;
 pub use model::{
     Create, CreateBuilder, FieldMeta, Model, ModelInstance, ModelMeta, ModelRegistration, OnDelete,

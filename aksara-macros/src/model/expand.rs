@@ -136,10 +136,55 @@ pub(crate) fn model(model: &Model) -> TokenStream {
         }
     };
 
-    let touched: Vec<&Ident> = model
+    // Both go through `AutoNow`, spanned at the field's type: the compiler sees
+    // through an alias (`type Stamp = DateTime<Utc>;`), and a type that is not a
+    // timestamp gets `AutoNow`'s message under the type (once, as both uses carry
+    // the same obligation at the same span).
+    let auto_now_at = |field: &Field| {
+        let ty = &field.ty;
+        SourceSpan::of(ty).wrap(quote!(<), ty, quote!(as #rt::__private::AutoNow>::at(now)))
+    };
+    let auto_values: Vec<TokenStream> = model
+        .columns()
+        .filter(|(_, column)| column.auto_now || column.auto_now_add)
+        .map(|(field, column)| {
+            let index = Literal::usize_unsuffixed(column.index);
+            let to_value = field_type_item(rt, field, "to_value");
+            let at = auto_now_at(field);
+            quote!(#index => ::core::option::Option::Some(#to_value(&#at)),)
+        })
+        .collect();
+    let auto_now_value = if auto_values.is_empty() {
+        quote! {
+            fn auto_now_value(
+                _index: usize,
+                _now: #rt::__private::DateTime<#rt::__private::Utc>,
+            ) -> ::core::option::Option<#rt::__private::Value> {
+                ::core::option::Option::None
+            }
+        }
+    } else {
+        quote! {
+            fn auto_now_value(
+                index: usize,
+                now: #rt::__private::DateTime<#rt::__private::Utc>,
+            ) -> ::core::option::Option<#rt::__private::Value> {
+                match index {
+                    #(#auto_values)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+    };
+
+    let touched: Vec<TokenStream> = model
         .columns()
         .filter(|(_, column)| column.auto_now)
-        .map(|(field, _)| &field.ident)
+        .map(|(field, _)| {
+            let field_ident = &field.ident;
+            let at = auto_now_at(field);
+            quote!(self.#field_ident = #at;)
+        })
         .collect();
     let now = if touched.is_empty() {
         quote!(_now)
@@ -148,7 +193,7 @@ pub(crate) fn model(model: &Model) -> TokenStream {
     };
     let touch_auto_now = quote! {
         fn touch_auto_now(&mut self, #now: #rt::__private::DateTime<#rt::__private::Utc>) {
-            #(self.#touched = ::core::convert::Into::into(now);)*
+            #(#touched)*
         }
     };
 
@@ -251,6 +296,8 @@ pub(crate) fn model(model: &Model) -> TokenStream {
 
                 #default_value
 
+                #auto_now_value
+
                 #touch_auto_now
 
                 #attach_related
@@ -351,6 +398,13 @@ pub(crate) fn fallback(model: &Model) -> TokenStream {
                 fn set_primary_key(&mut self, key: Self::PrimaryKey) {}
 
                 fn default_value(index: usize) -> ::core::option::Option<#rt::__private::Value> {
+                    ::core::option::Option::None
+                }
+
+                fn auto_now_value(
+                    index: usize,
+                    now: #rt::__private::DateTime<#rt::__private::Utc>,
+                ) -> ::core::option::Option<#rt::__private::Value> {
                     ::core::option::Option::None
                 }
 

@@ -290,21 +290,9 @@ fn check_field(cx: &Ctxt, input: &FieldInput<'_>, index: usize) -> ir::Field {
                 }
             });
 
-    let datetime_only = |k: TypeKind| k.scalar == Scalar::DateTime;
-    for given in [attrs.auto_now.get(), attrs.auto_now_add.get()]
-        .into_iter()
-        .flatten()
-    {
-        if !type_is(&datetime_only) {
-            cx.error_spanned_by(
-                &given.key,
-                format!(
-                    "`{}` applies to `DateTime<Utc>` and `Option<DateTime<Utc>>` fields, but `{name}` is `{shown}`",
-                    given.key
-                ),
-            );
-        }
-    }
+    // Whether the type can hold the current time is left to the `AutoNow` bound
+    // that the expansion puts under the field's type, so an alias of
+    // `DateTime<Utc>` is accepted and a wrong type is reported by the compiler.
     if let (Some(now), Some(add)) = (attrs.auto_now.get(), attrs.auto_now_add.get()) {
         let second = if now.order > add.order {
             &now.key
@@ -662,7 +650,6 @@ mod tests {
             struct Post {
                 #[field(primary_key, default = 1)] id: Option<i64>,
                 #[field(max_length = 5, email, url)] count: i64,
-                #[field(auto_now)] day: NaiveDate,
                 #[field(auto_now_add, auto_now)] at: DateTime<Utc>,
                 #[field(on_delete = "cascade")] name: String,
                 #[field(on_delete = "set_null")] author: ForeignKey<Author>,
@@ -680,7 +667,6 @@ mod tests {
                 "`max_length` applies to `String` and `Option<String>` fields, but `count` is `i64`",
                 "`email` applies to `String` and `Option<String>` fields, but `count` is `i64`",
                 "`url` applies to `String` and `Option<String>` fields, but `count` is `i64`",
-                "`auto_now` applies to `DateTime<Utc>` and `Option<DateTime<Utc>>` fields, but `day` is `NaiveDate`",
                 "`auto_now` and `auto_now_add` cannot be combined: `auto_now` already sets the field at creation; keep one",
                 "`on_delete` applies to `ForeignKey<M>` fields, but `name` is `String`",
                 "`on_delete = \"set_null\"` needs a nullable foreign key: write `Option<ForeignKey<Author>>`",
@@ -709,6 +695,25 @@ mod tests {
                 .columns()
                 .all(|(_, c)| c.primary_key || c.has_text_option())
         );
+    }
+
+    #[test]
+    fn timestamp_options_on_an_alias_are_left_to_the_bound() {
+        let input: DeriveInput = syn::parse_quote! {
+            struct Note {
+                #[field(primary_key)] id: i64,
+                #[field(auto_now_add)] created: Stamp,
+                #[field(auto_now)] touched: Option<Stamp>,
+            }
+        };
+        let (model, errors) = run(&input);
+        assert!(errors.is_empty(), "{errors:?}");
+        let columns: Vec<_> = model
+            .unwrap()
+            .columns()
+            .map(|(_, c)| (c.auto_now_add, c.auto_now))
+            .collect();
+        assert_eq!(columns, [(false, false), (true, false), (false, true)]);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! [`FieldType`]: how a Rust type is stored in a column, decoded from a row and bound
 //! as a parameter. Every field of a model implements it.
 
+mod auto_now;
 mod foreign_key;
 mod json;
 
+pub use auto_now::AutoNow;
 pub use foreign_key::{ForeignKey, RelationField};
 pub use json::Json;
 

@@ -124,7 +124,9 @@ impl<M: Model> Create<M> {
                 None if field.primary_key && field.sql_type == SqlType::Uuid => {
                     Value::Uuid(Uuid::new_v4())
                 }
-                None if field.auto_now || field.auto_now_add => now.to_value(),
+                None if field.auto_now || field.auto_now_add => {
+                    M::auto_now_value(index, now).unwrap_or(Value::Null(field.sql_type))
+                }
                 None if field.has_default => {
                     M::default_value(index).unwrap_or(Value::Null(field.sql_type))
                 }

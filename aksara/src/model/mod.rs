@@ -74,7 +74,11 @@ pub trait Model: Sized + Send + Sync + Unpin + 'static {
     /// The `#[field(default = …)]` value of field `index`, if it has one.
     fn default_value(index: usize) -> Option<Value>;
 
-    /// Sets every `auto_now` field to `now`.
+    /// The value at creation of field `index` if it is `auto_now` or
+    /// `auto_now_add`: `now` as that field's type builds it ([`AutoNow::at`](crate::AutoNow::at)).
+    fn auto_now_value(index: usize, now: DateTime<Utc>) -> Option<Value>;
+
+    /// Sets every `auto_now` field to `now` ([`AutoNow::at`](crate::AutoNow::at)).
     fn touch_auto_now(&mut self, now: DateTime<Utc>);
 
     /// Decodes the related instance of relation field `index` from `row` at `offset`
