@@ -65,7 +65,7 @@ pub struct ApiKey {
 impl ApiKey {
     /// A new key for `user`; the plaintext (`ak_<prefix>_<secret>`) is returned
     /// here and never again: only its digest is stored.
-    async fn issue(db: &Db, user: &User, name: &str) -> aksara::Result<(Self, String)> {
+    pub async fn issue(db: &Db, user: &User, name: &str) -> aksara::Result<(Self, String)> {
         let prefix = hex(&random::<6>());
         let secret = hex(&random::<32>());
         let key = ApiKey::objects()
@@ -105,7 +105,7 @@ fn parse_key(parts: &Parts) -> Option<(&str, &str)> {
 }
 
 /// Authenticates `X-API-Key: ak_<prefix>_<secret>`.
-struct ApiKeyAuthentication;
+pub struct ApiKeyAuthentication;
 
 impl Authenticator<User> for ApiKeyAuthentication {
     fn name(&self) -> &'static str {

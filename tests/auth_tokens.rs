@@ -498,3 +498,72 @@ async fn jwt_and_opaque_tokens_share_one_layer_in_either_order() {
     })
     .await;
 }
+
+/// Two instances of one app (two authenticators over one database): a
+/// revocation made through the ORM applies at once where it was made, and on
+/// the other instance, which did not see the write, within its row cache's
+/// time to live; with the row cache off, at once everywhere.
+#[tokio::test]
+async fn a_revocation_reaches_another_instance_within_the_row_cache_ttl() {
+    on_each_database(async |db, label| {
+        let user = jane(&db).await;
+        let settings = TokenSettings::default();
+        let ttl = Duration::from_millis(300);
+        let instance = |row_ttl: Duration| {
+            Aksara::new(db.clone())
+                .middleware(
+                    AuthenticationLayer::<User>::new().with(
+                        TokenAuthentication::new(settings.clone())
+                            .row_cache(row_ttl)
+                            .user_cache(UserCache::disabled()),
+                    ),
+                )
+                .route("/profile", get(profile))
+                .into_router()
+        };
+        let (here, there, uncached) = (instance(ttl), instance(ttl), instance(Duration::ZERO));
+
+        // Revoked on this instance, through the ORM: refused here at once.
+        let local = Token::issue(&db, &user, &settings).await.unwrap();
+        assert_eq!(
+            bearer(&here, local.key()).await.0,
+            StatusCode::OK,
+            "{label}"
+        );
+        local.token().revoke(&db).await.unwrap();
+        assert_refused(label, "revoked here", bearer(&here, local.key()).await);
+
+        // Revoked by another process (raw SQL, which no listener sees): an
+        // instance that cached the row serves it until the row is `ttl` old.
+        let remote = Token::issue(&db, &user, &settings).await.unwrap();
+        assert_eq!(
+            bearer(&there, remote.key()).await.0,
+            StatusCode::OK,
+            "{label}"
+        );
+        assert_eq!(
+            bearer(&uncached, remote.key()).await.0,
+            StatusCode::OK,
+            "{label}"
+        );
+        let started = std::time::Instant::now();
+        let delete = format!("DELETE FROM auth_tokens WHERE id = {}", remote.token().id);
+        db.execute_raw(&delete).await.unwrap();
+        assert_refused(
+            label,
+            "uncached instance",
+            bearer(&uncached, remote.key()).await,
+        );
+        let still = bearer(&there, remote.key()).await.0;
+        if started.elapsed() < ttl {
+            assert_eq!(
+                still,
+                StatusCode::OK,
+                "{label}: served from the cache within the ttl"
+            );
+        }
+        tokio::time::sleep(ttl).await;
+        assert_refused(label, "after the ttl", bearer(&there, remote.key()).await);
+    })
+    .await;
+}

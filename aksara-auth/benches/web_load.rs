@@ -4,8 +4,10 @@
 //! user (`RequestUser`) behind them, for an anonymous client and for a client
 //! logged in by session with the database store on SQLite (behind the in-process
 //! cache) and with the Redis store; and the same handler for a client sending a
-//! JWT access token. Bars: anonymous ≥ 0.90× bare, session-authenticated ≥ 0.50×
-//! bare (issue 4), JWT-authenticated ≥ 0.85× bare (issue 15). The Aksara apps are served as users serve them, with
+//! JWT access token, an opaque bearer token (SQLite) and an API key through
+//! `examples/api_key.rs`'s own authenticator (compiled in from that file). Bars:
+//! anonymous ≥ 0.90× bare, session-authenticated ≥ 0.50× bare (issue 4),
+//! JWT-authenticated ≥ 0.85× and bearer-token ≥ 0.70× bare (issue 15). The Aksara apps are served as users serve them, with
 //! `Aksara::serve_with_shutdown` (which also gives handlers the peer address), the
 //! bare router with `axum::serve`.
 //!
@@ -31,10 +33,20 @@ use aksara_auth::User;
 use aksara_auth::jwt::{Jwt, JwtAuthentication};
 use aksara_auth::prelude::*;
 use aksara_auth::session::{CachedStore, DbSessionStore, RedisStore, SessionStore};
+use aksara_auth::token::{Token, TokenAuthentication, TokenSettings};
 use axum::Json;
 use axum::routing::{MethodRouter, get, post};
 use http::StatusCode;
 use serde_json::{Value, json};
+
+/// The API-key example, as a user writes it: its model and authenticator.
+#[path = "../../examples/api_key.rs"]
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "only the model and the authenticator are measured; `pub` is the example's"
+)]
+mod api_key_example;
 
 const SECRET: &[u8] = b"web load benchmark secret, at least thirty-two bytes";
 const EMAIL: &str = "load@example.com";
@@ -346,6 +358,30 @@ fn main() {
                 .route("/", get(hello_user)),
         )
         .await;
+        // Opaque bearer tokens: the token's row read per request (SQLite), the
+        // user through the default 1 s cache.
+        let issued = Token::issue(&db, &user, &TokenSettings::default()).await.unwrap();
+        let token_header = format!("Authorization: Bearer {}", issued.key());
+        let token_url = serve_app(
+            Aksara::new(db.clone())
+                .middleware(
+                    AuthenticationLayer::<User>::new()
+                        .with(TokenAuthentication::new(TokenSettings::default())),
+                )
+                .route("/", get(hello_user)),
+        )
+        .await;
+        // The example's API keys: key and user in one select_related query.
+        let (_, api_key) = api_key_example::ApiKey::issue(&db, &user, "bench").await.unwrap();
+        let api_key_header = format!("X-API-Key: {api_key}");
+        let api_key_url = serve_app(
+            Aksara::new(db.clone())
+                .middleware(
+                    AuthenticationLayer::<User>::new().with(api_key_example::ApiKeyAuthentication),
+                )
+                .route("/", get(hello_user)),
+        )
+        .await;
         vec![
             ("bare axum JSON handler", bare, None),
             (
@@ -387,6 +423,16 @@ fn main() {
                 "JWT-authenticated (HS256 bearer access token)",
                 jwt_url,
                 Some(bearer),
+            ),
+            (
+                "bearer-token-authenticated (opaque token, SQLite row per request)",
+                token_url,
+                Some(token_header),
+            ),
+            (
+                "API-key-authenticated (examples/api_key.rs, SQLite, select_related)",
+                api_key_url,
+                Some(api_key_header),
             ),
         ]
     });

@@ -38,6 +38,7 @@
 extern crate self as aksara_auth;
 
 pub mod authentication;
+mod cache;
 pub mod csrf;
 pub mod guard;
 pub mod jwt;

@@ -1,12 +1,17 @@
 //! [`TokenAuthentication`]: the authenticator that accepts an opaque bearer
 //! token in `Authorization: Bearer <key>` or `Authorization: Token <key>`.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use aksara::Db;
+use aksara::changes::{Change, ChangeListener};
 use axum::http::request::Parts;
 use chrono::Utc;
 
 use super::{Token, TokenKey, TokenSettings, password_digest, to_chrono};
 use crate::authentication::{Authentication, Authenticator, Authorization, Outcome};
+use crate::cache::{TimedMap, watch};
 use crate::jwt::is_jwt_shaped;
 use crate::{AuthUser, UserCache};
 
@@ -22,10 +27,12 @@ const LAST_USED_GRANULARITY: chrono::Duration = chrono::Duration::minutes(1);
 /// non-ASCII in it, over 8 KiB). Such a header, or a key that is unknown,
 /// expired, revoked, issued under a password the user has since changed, or
 /// whose user is inactive, ends the request with 401 `authentication_failed`
-/// and `WWW-Authenticate: Bearer`. Each request reads the token's row (one
-/// `SELECT` by its unique prefix); the user comes through a [`UserCache`] (one
-/// second by default). A revocation therefore applies to the next request on
-/// every instance of the app. Requests it authenticates need no CSRF check.
+/// and `WWW-Authenticate: Bearer`. The token's row is read by its unique prefix
+/// (one `SELECT`) and reused for one second ([`row_cache`](Self::row_cache)); the
+/// user comes through a [`UserCache`] (one second by default). A revocation or
+/// password change made through the ORM in this process applies to the next
+/// request, one made on another instance of the app within that second.
+/// Requests it authenticates need no CSRF check.
 ///
 /// Handlers see the [`Token`] row as the authentication's info:
 /// `user.info::<Token>()` on a [`CurrentUser`](crate::CurrentUser).
@@ -39,10 +46,37 @@ const LAST_USED_GRANULARITY: chrono::Duration = chrono::Duration::minutes(1);
 ///     .with(TokenAuthentication::new(TokenSettings::default()))
 ///     .with(SessionAuthentication::new());
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TokenAuthentication {
     settings: TokenSettings,
     cache: UserCache,
+    rows: Arc<TokenRows>,
+}
+
+/// The token rows read recently, by prefix.
+struct TokenRows {
+    rows: TimedMap<String, Token>,
+}
+
+impl ChangeListener for TokenRows {
+    fn changed(&self, _table: &str, change: Change<'_>) {
+        match change {
+            Change::Row(aksara::Value::I64(id)) => self.rows.retain(|_, token| token.id != *id),
+            _ => self.rows.clear(),
+        }
+    }
+}
+
+impl std::fmt::Debug for TokenAuthentication {
+    /// The settings and cache sizes, never a token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenAuthentication")
+            .field("settings", &self.settings)
+            .field("user_cache", &self.cache)
+            .field("row_cache_ttl", &self.rows.rows.ttl())
+            .field("cached_rows", &self.rows.rows.len())
+            .finish()
+    }
 }
 
 impl TokenAuthentication {
@@ -60,7 +94,49 @@ impl TokenAuthentication {
         Self {
             settings,
             cache: UserCache::default(),
+            rows: Arc::new(TokenRows {
+                rows: TimedMap::new(Duration::from_secs(1)),
+            }),
         }
+    }
+
+    /// Reuses a token's row for `ttl` (one second by default; `Duration::ZERO`
+    /// reads it on every request). Writes to `auth_tokens` through the ORM in
+    /// this process — [`Token::revoke`] and its siblings, a renewal — drop the
+    /// cached rows at once; other instances of the app see a revocation within
+    /// `ttl`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use aksara_auth::token::{TokenAuthentication, TokenSettings};
+    /// // Every request reads its token: a revocation applies at once everywhere.
+    /// let tokens = TokenAuthentication::new(TokenSettings::default()).row_cache(Duration::ZERO);
+    /// ```
+    #[must_use]
+    pub fn row_cache(mut self, ttl: Duration) -> Self {
+        self.rows = Arc::new(TokenRows {
+            rows: TimedMap::new(ttl),
+        });
+        self
+    }
+
+    /// The token whose key is `key`, from the row cache or one `SELECT`.
+    async fn find(&self, key: &TokenKey, db: &Db) -> aksara::Result<Option<Token>> {
+        let rows = &self.rows.rows;
+        if let Some(token) = rows.read(key.prefix(), Token::clone) {
+            return Ok(Some(token));
+        }
+        let found = Token::objects()
+            .filter(Token::PREFIX.eq(key.prefix()))
+            .first(db)
+            .await?;
+        if let Some(token) = &found
+            && rows.is_enabled()
+        {
+            watch(&self.rows, rows, <Token as aksara::Model>::META.table);
+            rows.insert(token.prefix.clone(), token.clone());
+        }
+        Ok(found)
     }
 
     /// Loads users through `cache`, which may be shared with other
@@ -124,11 +200,7 @@ impl<U: AuthUser> Authenticator<U> for TokenAuthentication {
         let Ok(key) = TokenKey::parse(text) else {
             return Outcome::invalid("invalid token");
         };
-        let token = match Token::objects()
-            .filter(Token::PREFIX.eq(key.prefix()))
-            .first(db)
-            .await
-        {
+        let token = match self.find(&key, db).await {
             Ok(Some(token)) if token.matches(&key) => token,
             Ok(_) => return Outcome::invalid("invalid token"),
             Err(error) => return Outcome::from(error),
@@ -199,10 +271,15 @@ impl TokenAuthentication {
             .filter(Token::LAST_USED_AT.is_null(true) | Token::LAST_USED_AT.lte(stale_before))
             .update(db, assignments)
             .await;
-        if let Err(error) = written {
-            tracing::warn!(target: "aksara_auth::token", %error, token_id = token.id, "could not record a token's use");
-        }
         token.last_used_at = Some(now);
+        match written {
+            // The write dropped the cached rows (this process sees its own
+            // writes); this one is current again.
+            Ok(_) => self.rows.rows.insert(token.prefix.clone(), token.clone()),
+            Err(error) => {
+                tracing::warn!(target: "aksara_auth::token", %error, token_id = token.id, "could not record a token's use");
+            }
+        }
         token
     }
 }

@@ -21,20 +21,16 @@
 //! see each other's users.
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use aksara::Executor;
-use aksara::changes::{Change, ChangeListener, listen_for_changes};
+use aksara::changes::{Change, ChangeListener};
 use uuid::Uuid;
 
 use super::AuthUser;
-
-/// At most this many users per cache; a full cache drops its expired entries,
-/// then all of them.
-const CAPACITY: usize = 10_000;
+use crate::cache::{TimedMap, watch};
 
 /// The users an authenticator loaded, reused for a short time (one second by
 /// default). Clones share the entries.
@@ -64,15 +60,11 @@ pub struct UserCache {
 }
 
 struct Shared {
-    ttl: Duration,
-    entries: Mutex<HashMap<Uuid, Entry>>,
-    /// The user tables this cache listens to for writes.
-    watched: Mutex<Vec<&'static str>>,
+    users: TimedMap<Uuid, Entry>,
 }
 
 /// A loaded user and the digest the session checks against it.
 struct Entry {
-    loaded: Instant,
     user: Arc<dyn Any + Send + Sync>,
     /// Which digest `digest` is (`"session"`, `"jwt"`): authenticators that
     /// share the cache each tie their credential to the password differently.
@@ -93,9 +85,7 @@ impl UserCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
             shared: Arc::new(Shared {
-                ttl,
-                entries: Mutex::default(),
-                watched: Mutex::default(),
+                users: TimedMap::new(ttl),
             }),
         }
     }
@@ -117,7 +107,7 @@ impl UserCache {
     /// ```
     #[must_use]
     pub fn ttl(&self) -> Duration {
-        self.shared.ttl
+        self.shared.users.ttl()
     }
 
     /// Drops user `id`, so the next request loads it from the database. Writes
@@ -130,7 +120,7 @@ impl UserCache {
     /// assert!(cache.is_empty());
     /// ```
     pub fn forget(&self, id: Uuid) {
-        self.shared.entries().remove(&id);
+        self.shared.users.remove(&id);
     }
 
     /// Drops every user.
@@ -141,7 +131,7 @@ impl UserCache {
     /// assert!(cache.is_empty());
     /// ```
     pub fn clear(&self) {
-        self.shared.entries().clear();
+        self.shared.users.clear();
     }
 
     /// How many users the cache holds (expired ones included until they are
@@ -152,7 +142,7 @@ impl UserCache {
     /// ```
     #[must_use]
     pub fn len(&self) -> usize {
-        self.shared.entries().len()
+        self.shared.users.len()
     }
 
     /// Whether the cache holds no user.
@@ -174,7 +164,7 @@ impl UserCache {
         use_cache: bool,
         (digest_name, digest): (&'static str, fn(&U) -> String),
     ) -> aksara::Result<Option<(Arc<U>, String)>> {
-        let caching = use_cache && !self.shared.ttl.is_zero();
+        let caching = use_cache && !self.shared.users.ttl().is_zero();
         if caching && let Some(hit) = self.fresh::<U>(id, digest_name, digest) {
             return Ok(Some(hit));
         }
@@ -200,18 +190,17 @@ impl UserCache {
         digest_name: &'static str,
         digest: fn(&U) -> String,
     ) -> Option<(Arc<U>, String)> {
-        let entries = self.shared.entries();
-        let entry = entries
-            .get(&id)
-            .filter(|entry| entry.loaded.elapsed() < self.shared.ttl)?;
+        let (user, cached_digest) = self.shared.users.read(&id, |entry| {
+            let same_digest = entry.digest_name == digest_name;
+            (
+                Arc::clone(&entry.user),
+                same_digest.then(|| entry.digest.clone()),
+            )
+        })?;
         // An entry of another user model fails the downcast and counts as a miss.
-        let user = Arc::clone(&entry.user).downcast::<U>().ok()?;
+        let user = user.downcast::<U>().ok()?;
         // Loaded for another authenticator: its digest is not this one.
-        let user_digest = if entry.digest_name == digest_name {
-            entry.digest.clone()
-        } else {
-            digest(&user)
-        };
+        let user_digest = cached_digest.unwrap_or_else(|| digest(&user));
         Some((user, user_digest))
     }
 
@@ -222,51 +211,25 @@ impl UserCache {
         digest_name: &'static str,
         digest: String,
     ) {
-        let ttl = self.shared.ttl;
-        let mut entries = self.shared.entries();
-        if entries.len() >= CAPACITY {
-            entries.retain(|_, entry| entry.loaded.elapsed() < ttl);
-            if entries.len() >= CAPACITY {
-                entries.clear();
-            }
-        }
         let entry = Entry {
-            loaded: Instant::now(),
             user,
             digest_name,
             digest,
         };
-        entries.insert(id, entry);
+        self.shared.users.insert(id, entry);
     }
 
     /// Starts listening to the ORM's writes to `table`, once per table.
     fn watch(&self, table: &'static str) {
-        let mut watched = self
-            .shared
-            .watched
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if !watched.contains(&table) {
-            watched.push(table);
-            let shared: Arc<dyn ChangeListener> = self.shared.clone();
-            listen_for_changes(table, Arc::downgrade(&shared));
-        }
-    }
-}
-
-impl Shared {
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Entry>> {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+        watch(&self.shared, &self.shared.users, table);
     }
 }
 
 impl ChangeListener for Shared {
     fn changed(&self, _table: &str, change: Change<'_>) {
         match change {
-            Change::Row(aksara::Value::Uuid(id)) => {
-                self.entries().remove(id);
-            }
-            _ => self.entries().clear(),
+            Change::Row(aksara::Value::Uuid(id)) => self.users.remove(id),
+            _ => self.users.clear(),
         }
     }
 }
@@ -282,7 +245,7 @@ impl fmt::Debug for UserCache {
     /// The time to live and the number of entries, never a user.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserCache")
-            .field("ttl", &self.shared.ttl)
+            .field("ttl", &self.shared.users.ttl())
             .field("len", &self.len())
             .finish()
     }
