@@ -1,9 +1,9 @@
 //! Instruction counts per request through the web layers, for profiling with
 //! callgrind: `AKSARA_PROFILE=bare|bare-vary|extension|aksara-session|session|session-read|
 //! authentication|three-layers|one-stack|outer-stack|tuple|anonymous-router|
-//! anonymous-no-peer|authenticated|authenticated-redis|anonymous` selects the
-//! service (see the `match` below; anonymous by default); 5000 requests go
-//! through it with `oneshot` on a current-thread runtime. With
+//! anonymous-no-peer|authenticated|authenticated-redis|jwt|token|anonymous` selects the
+//! service (see the `match` below; anonymous by default); 5000 requests
+//! (`AKSARA_PROFILE_REQUESTS`) go through it with `oneshot` on a current-thread runtime. With
 //! `AKSARA_PROFILE_SERVE=127.0.0.1:8000` it serves the variant instead, for a
 //! load generator and `perf`.
 
@@ -182,6 +182,43 @@ fn main() {
                     .key_prefix(format!("aksara:profile:{}:", std::process::id()));
                 drive_logged_in(db, SessionLayer::new(store).secret_key([7; 64])).await;
             }
+            // A bearer JWT access token (HS256), the user through the 1 s cache.
+            "jwt" => {
+                db.migrate().await.unwrap();
+                let user = profile_user(&db).await;
+                let jwt = aksara_auth::jwt::Jwt::hmac(
+                    aksara_auth::jwt::JwtAlgorithm::Hs256,
+                    b"layer profile secret, thirty-two bytes or more",
+                )
+                .unwrap();
+                let bearer = format!("Bearer {}", jwt.access_token(&user).unwrap());
+                let service = Aksara::new(db)
+                    .middleware(
+                        AuthenticationLayer::<User>::new()
+                            .with(aksara_auth::jwt::JwtAuthentication::new(jwt)),
+                    )
+                    .route("/", get(hello_user))
+                    .into_service();
+                drive_with(service, Some((http::header::AUTHORIZATION, bearer))).await;
+            }
+            // An opaque bearer token (SQLite in memory), row and user cached 1 s.
+            "token" => {
+                db.migrate().await.unwrap();
+                let user = profile_user(&db).await;
+                let settings = aksara_auth::token::TokenSettings::default();
+                let issued = aksara_auth::token::Token::issue(&db, &user, &settings)
+                    .await
+                    .unwrap();
+                let bearer = format!("Bearer {}", issued.key());
+                let service = Aksara::new(db)
+                    .middleware(
+                        AuthenticationLayer::<User>::new()
+                            .with(aksara_auth::token::TokenAuthentication::new(settings)),
+                    )
+                    .route("/", get(hello_user))
+                    .into_service();
+                drive_with(service, Some((http::header::AUTHORIZATION, bearer))).await;
+            }
             _ => drive(anonymous_app(db).into_service()).await,
         }
     });
@@ -191,13 +228,7 @@ fn main() {
 /// then drives it with the session cookie.
 async fn drive_logged_in(db: Db, sessions: SessionLayer) {
     db.migrate().await.unwrap();
-    let user = User::objects()
-        .create()
-        .email("profile@example.com")
-        .password("correct horse battery staple")
-        .exec(&db)
-        .await
-        .unwrap();
+    let user = profile_user(&db).await;
     let service = Aksara::new(db)
         .middleware(sessions)
         .middleware(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
@@ -226,7 +257,17 @@ async fn drive_logged_in(db: Db, sessions: SessionLayer) {
         // For the load generator: `wrk -H "Cookie: …"`.
         eprintln!("Cookie: {cookie}");
     }
-    drive_with(service, Some(cookie)).await;
+    drive_with(service, Some((http::header::COOKIE, cookie))).await;
+}
+
+async fn profile_user(db: &Db) -> User {
+    User::objects()
+        .create()
+        .email("profile@example.com")
+        .password("correct horse battery staple")
+        .exec(db)
+        .await
+        .unwrap()
 }
 
 /// A router with every handler turned into its service once, as `axum::serve`
@@ -248,8 +289,8 @@ where
     drive_with(service, None).await;
 }
 
-/// [`drive`], each request sending `cookie` when there is one.
-async fn drive_with<T>(service: T, cookie: Option<String>)
+/// [`drive`], each request sending `header` when there is one.
+async fn drive_with<T>(service: T, header: Option<(http::HeaderName, String)>)
 where
     T: tower::Service<Request<Body>, Response = axum::response::Response, Error = Infallible>
         + Clone
@@ -263,10 +304,16 @@ where
         axum::serve(listener, make_service).await.unwrap();
         return;
     }
-    for _ in 0..5000 {
+    // `AKSARA_PROFILE_REQUESTS` (default 5000): two runs of different lengths
+    // give the cost per request without the set-up (a user's password hash).
+    let requests: usize = std::env::var("AKSARA_PROFILE_REQUESTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5000);
+    for _ in 0..requests {
         let mut request = Request::get("/");
-        if let Some(cookie) = &cookie {
-            request = request.header(http::header::COOKIE, cookie);
+        if let Some((name, value)) = &header {
+            request = request.header(name, value);
         }
         let response = service
             .clone()

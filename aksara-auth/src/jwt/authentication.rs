@@ -93,10 +93,18 @@ impl JwtAuthentication {
 
 /// Whether `token` has a JWT's shape: three base64url parts.
 pub(crate) fn is_jwt_shaped(token: &str) -> bool {
-    token.split('.').count() == 3
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    // One pass without early exit (a vector loop): this runs on every bearer
+    // request.
+    let (allowed, dots) = token.bytes().fold((true, 0_usize), |(allowed, dots), b| {
+        let letter = (b | 0x20).wrapping_sub(b'a') < 26;
+        let digit = b.wrapping_sub(b'0') < 10;
+        let dot = b == b'.';
+        (
+            allowed & (letter | digit | dot | (b == b'-') | (b == b'_')),
+            dots + usize::from(dot),
+        )
+    });
+    allowed && dots == 2
 }
 
 /// The token of `Authorization: Bearer <token>` when it has a JWT's shape,
@@ -140,8 +148,12 @@ impl<U: AuthUser> Authenticator<U> for JwtAuthentication {
         Some("Bearer")
     }
 
+    /// A glance, not a parse: `authenticate` reads the header properly.
     fn has_credential(&self, parts: &Parts) -> bool {
-        self.credential(parts).is_some()
+        parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+            || (self.cookie.is_some() && parts.headers.contains_key(axum::http::header::COOKIE))
     }
 
     async fn authenticate(&self, parts: &Parts, db: &Db) -> Outcome<U> {

@@ -46,6 +46,7 @@
 
 mod authentication;
 mod settings;
+mod verify;
 
 pub use authentication::JwtAuthentication;
 pub(crate) use authentication::is_jwt_shaped;
@@ -55,9 +56,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hmac::{KeyInit as _, Mac as _};
-use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
+use verify::{Rules, SignatureCheck};
 
 use crate::AuthUser;
 
@@ -202,8 +204,8 @@ pub struct Jwt {
 struct Keys {
     algorithm: JwtAlgorithm,
     encoding: Option<EncodingKey>,
-    decoding: DecodingKey,
-    validation: Validation,
+    check: SignatureCheck,
+    leeway: Duration,
     access_ttl: Duration,
     refresh_ttl: Duration,
     issuer: Option<String>,
@@ -241,7 +243,7 @@ impl Jwt {
             .section()
             .map_err(|err| JwtError::Config(err.to_string()))?;
         let algorithm = section.algorithm;
-        let (encoding, decoding) = if algorithm.hmac_key_len().is_some() {
+        let (encoding, check) = if algorithm.hmac_key_len().is_some() {
             let secret = match &section.secret {
                 Some(secret) => {
                     let weakness = aksara::SecretKey::new(secret.as_str()).weakness();
@@ -270,11 +272,11 @@ impl Jwt {
                     derive_hmac_key(settings.secret_key.as_bytes())
                 }
             };
-            hmac_keys(&secret)?
+            hmac_keys(algorithm, &secret)?
         } else {
             pem_keys(algorithm, &section)?
         };
-        Ok(Self::build(algorithm, encoding, decoding, &section))
+        Ok(Self::build(algorithm, encoding, check, &section))
     }
 
     /// Tokens signed with HMAC `algorithm` and `secret`, with the default
@@ -301,38 +303,26 @@ impl Jwt {
                 secret.len()
             )));
         }
-        let (encoding, decoding) = hmac_keys(secret)?;
+        let (encoding, check) = hmac_keys(algorithm, secret)?;
         let section = JwtSettings {
             algorithm,
             ..JwtSettings::default()
         };
-        Ok(Self::build(algorithm, encoding, decoding, &section))
+        Ok(Self::build(algorithm, encoding, check, &section))
     }
 
     fn build(
         algorithm: JwtAlgorithm,
         encoding: Option<EncodingKey>,
-        decoding: DecodingKey,
+        check: SignatureCheck,
         section: &JwtSettings,
     ) -> Self {
-        let mut validation = Validation::new(algorithm.to_jsonwebtoken());
-        validation.leeway = section.leeway.as_secs();
-        let mut required = vec!["exp", "sub"];
-        if let Some(issuer) = &section.issuer {
-            validation.set_issuer(&[issuer]);
-            required.push("iss");
-        }
-        if let Some(audience) = &section.audience {
-            validation.set_audience(&[audience]);
-            required.push("aud");
-        }
-        validation.set_required_spec_claims(&required);
         Self {
             keys: Arc::new(Keys {
                 algorithm,
                 encoding,
-                decoding,
-                validation,
+                check,
+                leeway: section.leeway,
                 access_ttl: section.access_ttl,
                 refresh_ttl: section.refresh_ttl,
                 issuer: section.issuer.clone(),
@@ -517,70 +507,15 @@ impl Jwt {
     /// assert!(matches!(jwt.decode(unsigned, TokenType::Access), Err(JwtError::Invalid(_))));
     /// ```
     pub fn decode(&self, token: &str, expected: TokenType) -> Result<Claims, JwtError> {
-        if token.len() > MAX_TOKEN_LEN {
-            return Err(JwtError::Invalid(format!(
-                "longer than {MAX_TOKEN_LEN} bytes"
-            )));
-        }
-        // The signature is checked with the pinned algorithm and key before the
-        // header is looked at; the header is parsed once, by `decode`.
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &self.keys.validation)
-                .map_err(invalid)?;
-        // Only `alg` and `typ`: every other header names a key, a certificate,
-        // a critical extension or an encoding, none of which this crate writes.
-        // The pattern lists every field, so a new one in `jsonwebtoken` fails to
-        // compile here instead of slipping through.
-        let Header {
-            typ,
-            alg: _,
-            cty,
-            jku,
-            jwk,
-            kid,
-            x5u,
-            x5c,
-            x5t,
-            x5t_s256,
-            crit,
-            enc,
-            zip,
-            url,
-            nonce,
-            extras,
-        } = &data.header;
-        let only_alg_and_typ = typ.as_deref().is_none_or(|typ| typ == "JWT")
-            && cty.is_none()
-            && jku.is_none()
-            && jwk.is_none()
-            && kid.is_none()
-            && x5u.is_none()
-            && x5c.is_none()
-            && x5t.is_none()
-            && x5t_s256.is_none()
-            && crit.is_none()
-            && enc.is_none()
-            && zip.is_none()
-            && url.is_none()
-            && nonce.is_none()
-            && extras.inner().is_empty();
-        if !only_alg_and_typ {
-            return Err(JwtError::Invalid(
-                "a header other than alg and typ (kid, jku, jwk, x5u, x5c, x5t, crit, …)".into(),
-            ));
-        }
-        if self.keys.issuer.is_none() && data.claims.iss.is_some() {
-            return Err(JwtError::Invalid(
-                "an issuer where none is configured".into(),
-            ));
-        }
-        if data.claims.token_type != expected {
-            return Err(JwtError::Invalid(format!(
-                "a {:?} token where a {expected:?} token is expected",
-                data.claims.token_type
-            )));
-        }
-        Ok(data.claims)
+        let keys = &self.keys;
+        let rules = Rules {
+            algorithm: keys.algorithm,
+            issuer: keys.issuer.as_deref(),
+            audience: keys.audience.as_deref(),
+            leeway_secs: keys.leeway.as_secs(),
+            now: unix_now(),
+        };
+        verify::decode(token, expected, &keys.check, &rules)
     }
 }
 
@@ -595,13 +530,6 @@ fn same_version(claims: &Claims, current: &str) -> bool {
     bool::from(claims.ver.as_bytes().ct_eq(current.as_bytes()))
 }
 
-fn invalid(err: jsonwebtoken::errors::Error) -> JwtError {
-    match err.kind() {
-        jsonwebtoken::errors::ErrorKind::ExpiredSignature => JwtError::Expired,
-        _ => JwtError::Invalid(err.to_string()),
-    }
-}
-
 /// The HMAC key for JWTs derived from the app's `secret_key`, distinct from the
 /// key that signs session cookies.
 fn derive_hmac_key(secret_key: &[u8]) -> Vec<u8> {
@@ -611,18 +539,21 @@ fn derive_hmac_key(secret_key: &[u8]) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-fn hmac_keys(secret: &[u8]) -> Result<(Option<EncodingKey>, DecodingKey), JwtError> {
+fn hmac_keys(
+    algorithm: JwtAlgorithm,
+    secret: &[u8],
+) -> Result<(Option<EncodingKey>, SignatureCheck), JwtError> {
     let config = |err: jsonwebtoken::errors::Error| JwtError::Config(err.to_string());
     Ok((
         Some(EncodingKey::from_secret(secret).map_err(config)?),
-        DecodingKey::from_secret(secret).map_err(config)?,
+        SignatureCheck::hmac(algorithm, secret),
     ))
 }
 
 fn pem_keys(
     algorithm: JwtAlgorithm,
     section: &JwtSettings,
-) -> Result<(Option<EncodingKey>, DecodingKey), JwtError> {
+) -> Result<(Option<EncodingKey>, SignatureCheck), JwtError> {
     let read = |path: &std::path::Path| {
         std::fs::read(path).map_err(|err| {
             JwtError::Config(format!(
@@ -667,7 +598,10 @@ fn pem_keys(
         }
         None => None,
     };
-    Ok((encoding, decoding))
+    Ok((
+        encoding,
+        SignatureCheck::KeyPair(decoding, algorithm.to_jsonwebtoken()),
+    ))
 }
 
 fn unix_now() -> u64 {

@@ -183,8 +183,11 @@ impl<U: AuthUser> Authenticator<U> for TokenAuthentication {
         Some("Bearer")
     }
 
+    /// A glance, not a parse: `authenticate` reads the header properly.
     fn has_credential(&self, parts: &Parts) -> bool {
-        credential(parts).is_some()
+        parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
     }
 
     async fn authenticate(&self, parts: &Parts, db: &Db) -> Outcome<U> {
