@@ -14,8 +14,11 @@ use crate::{AuthUser, UserCache};
 ///
 /// A header that is not a bearer JWT (another scheme, an opaque token) is left
 /// to the next authenticator. A bearer JWT that fails any check — signature,
-/// algorithm, expiry, type, issuer, audience — or whose user is gone, inactive
-/// or has changed password since it was issued, ends the request with 401
+/// algorithm, expiry, type, issuer, audience — that was revoked (a logout, see
+/// [`Jwt::revoke`]: another process's revocation is seen within `[jwt]
+/// revocation_interval`, without a database read per request), or whose user
+/// is gone, inactive or has changed password since it was issued, ends the
+/// request with 401
 /// `authentication_failed` and `WWW-Authenticate: Bearer`. The user is loaded
 /// through a [`UserCache`] (one second by default, as sessions); requests it
 /// authenticates need no CSRF check (a header, not a cookie).
@@ -168,6 +171,13 @@ impl<U: AuthUser> Authenticator<U> for JwtAuthentication {
                 return Outcome::invalid("invalid access token");
             }
         };
+        // This process's copy of the revoked tokens: no database read but once
+        // per `revocation_interval`.
+        match self.jwt.is_revoked(db, &claims.jti).await {
+            Ok(false) => {}
+            Ok(true) => return Outcome::invalid("the access token has been revoked"),
+            Err(error) => return Outcome::from(error),
+        }
         let Ok(id) = claims.sub.parse::<Uuid>() else {
             return Outcome::invalid("invalid access token");
         };

@@ -24,33 +24,101 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let db = Db::connect("sqlite::memory:").await?;
-//! db.migrate().await?;
+//! db.migrate().await?; // creates auth_refresh_tokens and auth_revoked_tokens too
 //! let user = User::objects().create().email("jane@example.com").password("correct horse").exec(&db).await?;
 //!
 //! let jwt = Jwt::hmac(JwtAlgorithm::Hs256, b"a 32-byte secret, or longer: ok!!")?;
-//! let token = jwt.access_token(&user)?;
-//! let claims = jwt.decode(&token, TokenType::Access)?;
+//! let login = jwt.issue_pair(&db, &user).await?; // at login: access + refresh
+//! let claims = jwt.decode(&login.access, TokenType::Access)?;
 //! assert_eq!(claims.sub, user.id.to_string());
 //! assert_eq!(claims.email, "jane@example.com");
 //!
 //! // A refresh token is not an access token.
-//! let refresh = jwt.refresh_token(&user)?;
-//! assert!(jwt.decode(&refresh, TokenType::Access).is_err());
+//! assert!(jwt.decode(&login.refresh, TokenType::Access).is_err());
+//!
+//! // POST /token/refresh: a new pair; the old refresh token is used up.
+//! let next = jwt.refresh::<User>(&db, &login.refresh).await?;
+//! // POST /logout: the login ends, its refresh and access tokens with it.
+//! jwt.revoke(&db, &next.access).await?;
+//! assert!(jwt.refresh::<User>(&db, &next.refresh).await.is_err());
 //! # Ok(()) }
 //! ```
 //!
-//! Not here yet (issue 15): the refresh endpoint with rotation and reuse
-//! detection, and revocation of one token's `jti` at logout; both need a table
-//! every instance of the app shares. A password change, deactivation or deletion
-//! already ends a user's tokens (the `ver` claim and the user lookup).
+//! ## Refresh tokens: rotation and reuse detection
+//!
+//! Every refresh token has a row in `auth_refresh_tokens` (created by
+//! `db.migrate()`): its `jti`, its user (a real foreign key, `ON DELETE
+//! CASCADE`: a deleted user's rows go with them), its *family* (shared by every
+//! token rotated from one login), the access token issued with it, its expiry,
+//! and when it was used or revoked. [`Jwt::issue_pair`] (or
+//! [`Jwt::create_refresh_token`]) starts a family.
+//!
+//! With rotation (`[jwt] rotate_refresh_tokens`, on by default),
+//! [`Jwt::refresh`] accepts a refresh token once. One conditional statement
+//! decides, `UPDATE auth_refresh_tokens SET used_at = ? WHERE jti = ? AND used_at
+//! IS NULL AND revoked_at IS NULL AND expires_at > ?`, by its affected-row count,
+//! and the successor is inserted in the same transaction. The database
+//! serialises writes to one row (SQLite's write lock; PostgreSQL's and InnoDB's
+//! row locks, the waiting `UPDATE` re-checking its condition once the first
+//! commits), so of any number of concurrent refreshes with one token exactly one
+//! succeeds, on every backend; nothing is read first to decide. (MySQL/MariaDB
+//! may pick a waiting refresh as a deadlock victim; it runs again and finds the
+//! token used.)
+//!
+//! A *used* token presented again means two parties hold it — the client and
+//! someone who copied it — and one of them holds its successor. Which one cannot
+//! be told, so its whole family is revoked, with the access tokens issued with
+//! it, and a warning logged (the user's id and the family's; never a token).
+//! Clients must therefore refresh one request at a time: two concurrent refreshes
+//! with one token end the login. Without rotation a refresh token gives access
+//! tokens until it expires or is revoked. Each rotation gives the new refresh
+//! token a full `refresh_ttl`, as simplejwt does.
+//!
+//! ## Revocation and how fast other instances see it
+//!
+//! [`Jwt::revoke`] (logout, with the access or the refresh token) revokes the
+//! token's login: its family's refresh tokens, and the `jti`s of its access
+//! tokens until they expire, in `auth_revoked_tokens`; an access token that
+//! belongs to no login is revoked by its `jti`. [`Jwt::revoke_user`] does it for
+//! every login of a user.
+//!
+//! [`JwtAuthentication`] refuses a revoked access token without a database read
+//! per request: each [`Jwt`] (clones share it) keeps the revoked `jti`s in
+//! memory. The instance that revokes adds them at once; every other instance
+//! re-reads the table when its copy is older than `[jwt] revocation_interval`
+//! (1 second by default), with one `SELECT … WHERE revoked_at > ?` made by the
+//! first request after the interval (the others go on with the copy meanwhile).
+//! **A revocation therefore reaches another instance within the interval plus
+//! one query**, and an instance reads the table at most once per interval however
+//! many requests it serves. Each read looks back 5 seconds before the previous
+//! one, so machines whose clocks disagree by less than that miss nothing.
+//!
+//! Give handlers that revoke a clone of the `Jwt` the authenticator holds:
+//! two `Jwt`s built separately in one process have two copies, which learn of
+//! each other's revocations only through the table.
+//!
+//! A password change or reset, a deactivation or a deletion ends every access
+//! and refresh token of the user without any of this: the `ver` claim no longer
+//! matches, or the user lookup fails (a refresh always reads the user; an access
+//! token within the [`UserCache`](crate::UserCache)'s time to live, one second
+//! by default, on instances other than the one that made the change).
+//!
+//! Expired rows of both tables are deleted by [`purge_expired`]; start
+//! [`spawn_purge_task`] at start-up, as for sessions.
 
 mod authentication;
+mod refresh;
+mod revocation;
 mod settings;
 mod verify;
 
 pub use authentication::JwtAuthentication;
 pub(crate) use authentication::is_jwt_shaped;
+pub use refresh::TokenPair;
+pub use revocation::{purge_expired, spawn_purge_task};
 pub use settings::{JwtAlgorithm, JwtSettings};
+
+use revocation::RevocationList;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -170,15 +238,23 @@ const RESERVED_CLAIMS: [&str; 10] = [
 /// let err = jwt.decode("not.a.token", TokenType::Access).unwrap_err();
 /// assert!(matches!(err, JwtError::Invalid(_)));
 /// ```
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum JwtError {
-    /// The token is malformed, tampered with, of the wrong type, or fails a rule.
+    /// The token is malformed, tampered with, of the wrong type, or fails a rule;
+    /// or its user is gone, inactive or has changed password.
     #[error("invalid token: {0}")]
     Invalid(String),
     /// The token was valid but has expired.
     #[error("the token has expired")]
     Expired,
+    /// The token was revoked (a logout, a detected reuse), or is a refresh
+    /// token that was already exchanged.
+    #[error("the token has been revoked or already used")]
+    Revoked,
+    /// The database could not record or check the token.
+    #[error(transparent)]
+    Database(#[from] aksara::Error),
     /// The keys or settings cannot be used: the message says what to fix.
     #[error("JWT configuration: {0}")]
     Config(String),
@@ -187,8 +263,46 @@ pub enum JwtError {
     Issue(String),
 }
 
-/// The keys and rules that issue and check tokens. Cheap to clone (one `Arc`);
-/// build it once, from the settings, and share it.
+impl From<JwtError> for aksara::ApiError {
+    /// What a handler answers when a token call fails with `?`: a refused token
+    /// (invalid, expired, revoked, already used) is a `401 authentication_failed`
+    /// with `WWW-Authenticate: Bearer`; a database failure is converted as
+    /// [`aksara::Error`]'s (a logged 503 or 500); a configuration or signing
+    /// failure is a logged 500. The client never sees why a token was refused
+    /// beyond expired or revoked.
+    ///
+    /// ```
+    /// use aksara_auth::jwt::JwtError;
+    /// let api = aksara::ApiError::from(JwtError::Revoked);
+    /// assert_eq!(api.status(), 401);
+    /// assert_eq!(api.headers()["www-authenticate"], "Bearer");
+    /// ```
+    fn from(error: JwtError) -> Self {
+        let message = match error {
+            JwtError::Database(error) => return error.into(),
+            JwtError::Config(_) | JwtError::Issue(_) => {
+                tracing::error!(target: "aksara_auth::jwt", %error, "a token could not be issued");
+                return Self::internal();
+            }
+            JwtError::Expired => "the token has expired",
+            JwtError::Revoked => "the token has been revoked",
+            JwtError::Invalid(ref reason) => {
+                tracing::debug!(target: "aksara_auth::jwt", %reason, "token refused");
+                "invalid token"
+            }
+        };
+        Self::unauthorized(message)
+            .with_code("authentication_failed")
+            .with_header(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            )
+    }
+}
+
+/// The keys and rules that issue and check tokens, and this process's copy of
+/// the revoked access tokens. Cheap to clone (two `Arc`s; clones share the
+/// copy); build it once, from the settings, and share it.
 ///
 /// ```
 /// use aksara_auth::jwt::Jwt;
@@ -199,17 +313,19 @@ pub enum JwtError {
 #[derive(Clone)]
 pub struct Jwt {
     keys: Arc<Keys>,
+    revoked: Arc<RevocationList>,
 }
 
 struct Keys {
     algorithm: JwtAlgorithm,
     encoding: Option<EncodingKey>,
     check: SignatureCheck,
-    leeway: Duration,
     access_ttl: Duration,
     refresh_ttl: Duration,
     issuer: Option<String>,
     audience: Option<String>,
+    leeway: Duration,
+    rotate: bool,
 }
 
 impl std::fmt::Debug for Jwt {
@@ -217,6 +333,7 @@ impl std::fmt::Debug for Jwt {
         f.debug_struct("Jwt")
             .field("algorithm", &self.keys.algorithm)
             .field("issues", &self.keys.encoding.is_some())
+            .field("rotate_refresh_tokens", &self.keys.rotate)
             .finish_non_exhaustive()
     }
 }
@@ -279,8 +396,9 @@ impl Jwt {
         Ok(Self::build(algorithm, encoding, check, &section))
     }
 
-    /// Tokens signed with HMAC `algorithm` and `secret`, with the default
-    /// lifetimes (5 minutes, 1 day) and no issuer or audience.
+    /// Tokens signed with HMAC `algorithm` and `secret`, with the defaults of
+    /// [`JwtSettings`]: lifetimes of 5 minutes and 1 day, no issuer or audience,
+    /// refresh tokens rotated, revocations re-read every second.
     ///
     /// # Errors
     /// [`JwtError::Config`] when `algorithm` is not an HMAC one or `secret` is
@@ -322,12 +440,14 @@ impl Jwt {
                 algorithm,
                 encoding,
                 check,
-                leeway: section.leeway,
                 access_ttl: section.access_ttl,
                 refresh_ttl: section.refresh_ttl,
                 issuer: section.issuer.clone(),
                 audience: section.audience.clone(),
+                leeway: section.leeway,
+                rotate: section.rotate_refresh_tokens,
             }),
+            revoked: Arc::new(RevocationList::new(section.revocation_interval)),
         }
     }
 
@@ -364,6 +484,31 @@ impl Jwt {
         self.issue(user, TokenType::Access, serde_json::Map::new())
     }
 
+    /// [`access_token`](Self::access_token) under the seed's name: an access
+    /// token for `user`, recorded nowhere (it can still be revoked by its `jti`
+    /// with [`revoke`](Self::revoke)). At a login, prefer
+    /// [`issue_pair`](Self::issue_pair), which also gives the refresh token.
+    ///
+    /// # Errors
+    /// [`JwtError::Issue`] when this process has no private key.
+    ///
+    /// ```
+    /// # use aksara_auth::jwt::{Jwt, JwtAlgorithm, TokenType};
+    /// # use aksara_auth::{prelude::*, User};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let db = Db::connect("sqlite::memory:").await?;
+    /// # db.migrate().await?;
+    /// # let user = User::objects().create().email("ann@example.com").password("correct horse").exec(&db).await?;
+    /// let jwt = Jwt::hmac(JwtAlgorithm::Hs256, &[7; 32])?;
+    /// let token = jwt.create_access_token(&user)?;
+    /// assert_eq!(jwt.decode(&token, TokenType::Access)?.sub, user.id.to_string());
+    /// # Ok(()) }
+    /// ```
+    pub fn create_access_token<U: AuthUser>(&self, user: &U) -> Result<String, JwtError> {
+        self.access_token(user)
+    }
+
     /// An access token for `user` carrying the application's own claims
     /// (`extra`, a JSON object: the seed's `is_staff` and `roles`), which
     /// [`Claims::extra`] gives back.
@@ -390,42 +535,7 @@ impl Jwt {
         user: &U,
         extra: impl Serialize,
     ) -> Result<String, JwtError> {
-        let extra = match serde_json::to_value(extra) {
-            Ok(serde_json::Value::Object(map)) => map,
-            Ok(_) => return Err(JwtError::Issue("extra claims must be a JSON object".into())),
-            Err(err) => return Err(JwtError::Issue(err.to_string())),
-        };
-        if let Some(name) = extra
-            .keys()
-            .find(|name| RESERVED_CLAIMS.contains(&name.as_str()))
-        {
-            return Err(JwtError::Issue(format!(
-                "the claim `{name}` is written by aksara-auth; name yours differently"
-            )));
-        }
-        self.issue(user, TokenType::Access, extra)
-    }
-
-    /// A refresh token for `user` (the seed's `create_refresh_token`).
-    ///
-    /// # Errors
-    /// [`JwtError::Issue`] when this process has no private key.
-    ///
-    /// ```
-    /// # use aksara_auth::jwt::{Jwt, JwtAlgorithm, TokenType};
-    /// # use aksara_auth::{prelude::*, User};
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # let db = Db::connect("sqlite::memory:").await?;
-    /// # db.migrate().await?;
-    /// # let user = User::objects().create().email("ann@example.com").password("correct horse").exec(&db).await?;
-    /// let jwt = Jwt::hmac(JwtAlgorithm::Hs256, &[7; 32])?;
-    /// let refresh = jwt.refresh_token(&user)?;
-    /// assert_eq!(jwt.decode(&refresh, TokenType::Refresh)?.token_type, TokenType::Refresh);
-    /// # Ok(()) }
-    /// ```
-    pub fn refresh_token<U: AuthUser>(&self, user: &U) -> Result<String, JwtError> {
-        self.issue(user, TokenType::Refresh, serde_json::Map::new())
+        self.issue(user, TokenType::Access, extra_claims(extra)?)
     }
 
     /// A `Set-Cookie` value that stores access `token` in the HttpOnly cookie
@@ -459,6 +569,16 @@ impl Jwt {
         token_type: TokenType,
         extra: serde_json::Map<String, serde_json::Value>,
     ) -> Result<String, JwtError> {
+        self.sign(user, token_type, extra).map(|(token, _)| token)
+    }
+
+    /// A new token for `user` and the claims it carries.
+    fn sign<U: AuthUser>(
+        &self,
+        user: &U,
+        token_type: TokenType,
+        extra: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(String, Claims), JwtError> {
         let keys = &*self.keys;
         let Some(encoding) = &keys.encoding else {
             return Err(JwtError::Issue(
@@ -483,12 +603,23 @@ impl Jwt {
             aud: keys.audience.clone(),
             extra,
         };
-        jsonwebtoken::encode(
+        let token = jsonwebtoken::encode(
             &Header::new(keys.algorithm.to_jsonwebtoken()),
             &claims,
             encoding,
         )
-        .map_err(|err| JwtError::Issue(err.to_string()))
+        .map_err(|err| JwtError::Issue(err.to_string()))?;
+        Ok((token, claims))
+    }
+
+    /// Until when a token with `claims` is accepted: its `exp` plus the leeway.
+    fn accepted_until(&self, claims: &Claims) -> chrono::DateTime<chrono::Utc> {
+        let exp = i64::try_from(claims.exp).unwrap_or(i64::MAX);
+        let leeway = chrono::Duration::from_std(self.keys.leeway).unwrap_or_default();
+        chrono::DateTime::from_timestamp(exp, 0)
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+            .checked_add_signed(leeway)
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
     }
 
     /// Checks `token`'s signature and rules (see the [module docs](self)) and
@@ -507,6 +638,18 @@ impl Jwt {
     /// assert!(matches!(jwt.decode(unsigned, TokenType::Access), Err(JwtError::Invalid(_))));
     /// ```
     pub fn decode(&self, token: &str, expected: TokenType) -> Result<Claims, JwtError> {
+        let claims = self.decode_any(token)?;
+        if claims.token_type != expected {
+            return Err(JwtError::Invalid(format!(
+                "a {:?} token where a {expected:?} token is expected",
+                claims.token_type
+            )));
+        }
+        Ok(claims)
+    }
+
+    /// [`decode`](Self::decode) without the type check.
+    fn decode_any(&self, token: &str) -> Result<Claims, JwtError> {
         let keys = &self.keys;
         let rules = Rules {
             algorithm: keys.algorithm,
@@ -515,8 +658,29 @@ impl Jwt {
             leeway_secs: keys.leeway.as_secs(),
             now: unix_now(),
         };
-        verify::decode(token, expected, &keys.check, &rules)
+        verify::decode(token, &keys.check, &rules)
     }
+}
+
+/// The application's own claims as a map, refused when not an object or when
+/// they reuse a claim this crate writes.
+fn extra_claims(
+    extra: impl Serialize,
+) -> Result<serde_json::Map<String, serde_json::Value>, JwtError> {
+    let extra = match serde_json::to_value(extra) {
+        Ok(serde_json::Value::Object(map)) => map,
+        Ok(_) => return Err(JwtError::Issue("extra claims must be a JSON object".into())),
+        Err(err) => return Err(JwtError::Issue(err.to_string())),
+    };
+    if let Some(name) = extra
+        .keys()
+        .find(|name| RESERVED_CLAIMS.contains(&name.as_str()))
+    {
+        return Err(JwtError::Issue(format!(
+            "the claim `{name}` is written by aksara-auth; name yours differently"
+        )));
+    }
+    Ok(extra)
 }
 
 /// The `ver` claim: ties a token to the password it was issued under.

@@ -23,6 +23,8 @@ use serde::{Deserialize, Deserializer};
 /// | `issuer` | `AKSARA_JWT_ISSUER` | text (`iss`) | none |
 /// | `audience` | `AKSARA_JWT_AUDIENCE` | text (`aud`) | none |
 /// | `leeway` | `AKSARA_JWT_LEEWAY` | duration of clock skew allowed on `exp` | `0s` |
+/// | `rotate_refresh_tokens` | `AKSARA_JWT_ROTATE_REFRESH_TOKENS` | bool: each refresh token works once | `true` |
+/// | `revocation_interval` | `AKSARA_JWT_REVOCATION_INTERVAL` | duration, at most `access_ttl`: how often each process re-reads the revoked access tokens | `1s` |
 ///
 /// Without `secret`, an HMAC algorithm signs with a key derived from the
 /// application's `secret_key` (as simplejwt signs with Django's `SECRET_KEY`),
@@ -80,6 +82,15 @@ pub struct JwtSettings {
     /// Clock skew allowed when checking `exp` (default 0).
     #[serde(deserialize_with = "deserialize_duration")]
     pub leeway: Duration,
+    /// Whether [`Jwt::refresh`](super::Jwt::refresh) replaces the refresh token
+    /// it is given, which then works no more (default `true`). Off, a refresh
+    /// token gives access tokens until it expires or is revoked.
+    pub rotate_refresh_tokens: bool,
+    /// How often a process re-reads the revoked access tokens from the
+    /// database (default 1 second): the longest a revocation made by another
+    /// process takes to be honoured here. Zero reads on every request.
+    #[serde(deserialize_with = "deserialize_duration")]
+    pub revocation_interval: Duration,
 }
 
 impl Default for JwtSettings {
@@ -94,6 +105,8 @@ impl Default for JwtSettings {
             issuer: None,
             audience: None,
             leeway: Duration::ZERO,
+            rotate_refresh_tokens: true,
+            revocation_interval: Duration::from_secs(1),
         }
     }
 }
@@ -110,6 +123,8 @@ impl fmt::Debug for JwtSettings {
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("leeway", &self.leeway)
+            .field("rotate_refresh_tokens", &self.rotate_refresh_tokens)
+            .field("revocation_interval", &self.revocation_interval)
             .finish()
     }
 }
@@ -120,8 +135,8 @@ const MAX_LEEWAY: Duration = Duration::from_secs(5 * 60);
 impl Section for JwtSettings {
     const NAME: &'static str = "jwt";
 
-    /// Refuses a short HMAC secret, key files that do not fit the algorithm, and
-    /// zero lifetimes.
+    /// Refuses a short HMAC secret, key files that do not fit the algorithm,
+    /// zero lifetimes and a revocation interval longer than `access_ttl`.
     fn finish(&mut self, _given: &GivenKeys<'_>) -> Result<(), InvalidKey> {
         InvalidKey::unless_nonzero([
             ("access_ttl", self.access_ttl),
@@ -132,6 +147,12 @@ impl Section for JwtSettings {
                 "leeway",
                 "expected at most 5m: the leeway is for clock skew, and a long one stretches \
                  every token's life by as much",
+            ));
+        }
+        if self.revocation_interval > self.access_ttl {
+            return Err(InvalidKey::new(
+                "revocation_interval",
+                "expected at most access_ttl: a revoked access token has expired by then anyway",
             ));
         }
         if self.refresh_ttl < self.access_ttl {
