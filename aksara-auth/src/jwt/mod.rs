@@ -15,6 +15,8 @@
 //! crate signs without one); a missing `exp`, `sub` or `jti`; an `iss` or `aud`
 //! other than the configured ones (or any `aud` when none is); a refresh token
 //! where an access token is expected, or the reverse; and tokens over 8 KiB.
+//! The signature is checked before any other part of the token is read
+//! (`jwt/verify.rs`); `jsonwebtoken` signs, and checks key-pair signatures.
 //!
 //! ```
 //! use aksara_auth::jwt::{Jwt, JwtAlgorithm, TokenType};
