@@ -172,7 +172,7 @@ pub enum TokenType {
 /// assert_eq!(claims.token_type, TokenType::Access);
 /// # Ok(()) }
 /// ```
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Claims {
     /// The user's id.
@@ -198,6 +198,123 @@ pub struct Claims {
     /// The application's own claims.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Read by hand rather than derived: `#[serde(flatten)]` buffers every field
+/// before reading it, and this runs on every JWT request. The rules are the
+/// derive's: each claim at most once, the ones without a default required, the
+/// others kept in `extra`.
+impl<'de> Deserialize<'de> for Claims {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ClaimsVisitor)
+    }
+}
+
+struct ClaimsVisitor;
+
+/// A claim's name: the known ones without an allocation.
+enum ClaimName {
+    Sub,
+    Email,
+    Exp,
+    Iat,
+    Jti,
+    TokenType,
+    Ver,
+    Iss,
+    Aud,
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for ClaimName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+        impl serde::de::Visitor<'_> for NameVisitor {
+            type Value = ClaimName;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a claim name")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<ClaimName, E> {
+                Ok(match name {
+                    "sub" => ClaimName::Sub,
+                    "email" => ClaimName::Email,
+                    "exp" => ClaimName::Exp,
+                    "iat" => ClaimName::Iat,
+                    "jti" => ClaimName::Jti,
+                    "token_type" => ClaimName::TokenType,
+                    "ver" => ClaimName::Ver,
+                    "iss" => ClaimName::Iss,
+                    "aud" => ClaimName::Aud,
+                    other => ClaimName::Other(other.to_owned()),
+                })
+            }
+        }
+        deserializer.deserialize_identifier(NameVisitor)
+    }
+}
+
+/// Sets `slot` once; a second value for the claim is an error.
+fn once<T, E: serde::de::Error>(
+    slot: &mut Option<T>,
+    value: T,
+    name: &'static str,
+) -> Result<(), E> {
+    if slot.replace(value).is_some() {
+        return Err(E::duplicate_field(name));
+    }
+    Ok(())
+}
+
+impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
+    type Value = Claims;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object of JWT claims")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
+        use serde::de::Error as _;
+        let (mut sub, mut email, mut exp, mut iat, mut jti) = (None, None, None, None, None);
+        let (mut token_type, mut ver, mut iss, mut aud) = (None, None, None, None);
+        let mut extra = serde_json::Map::new();
+        while let Some(key) = map.next_key::<ClaimName>()? {
+            match key {
+                ClaimName::Sub => once(&mut sub, map.next_value::<String>()?, "sub")?,
+                ClaimName::Email => once(&mut email, map.next_value::<String>()?, "email")?,
+                ClaimName::Exp => once(&mut exp, map.next_value::<u64>()?, "exp")?,
+                ClaimName::Iat => once(&mut iat, map.next_value::<u64>()?, "iat")?,
+                ClaimName::Jti => once(&mut jti, map.next_value::<String>()?, "jti")?,
+                ClaimName::TokenType => {
+                    once(
+                        &mut token_type,
+                        map.next_value::<TokenType>()?,
+                        "token_type",
+                    )?;
+                }
+                ClaimName::Ver => once(&mut ver, map.next_value::<String>()?, "ver")?,
+                ClaimName::Iss => once(&mut iss, map.next_value::<Option<String>>()?, "iss")?,
+                ClaimName::Aud => once(&mut aud, map.next_value::<Option<String>>()?, "aud")?,
+                ClaimName::Other(name) => {
+                    let value = map.next_value::<serde_json::Value>()?;
+                    if extra.insert(name, value).is_some() {
+                        return Err(A::Error::custom("a claim appears twice"));
+                    }
+                }
+            }
+        }
+        Ok(Claims {
+            sub: sub.ok_or_else(|| A::Error::missing_field("sub"))?,
+            email: email.ok_or_else(|| A::Error::missing_field("email"))?,
+            exp: exp.ok_or_else(|| A::Error::missing_field("exp"))?,
+            iat: iat.ok_or_else(|| A::Error::missing_field("iat"))?,
+            jti: jti.ok_or_else(|| A::Error::missing_field("jti"))?,
+            token_type: token_type.ok_or_else(|| A::Error::missing_field("token_type"))?,
+            ver: ver.ok_or_else(|| A::Error::missing_field("ver"))?,
+            iss: iss.flatten(),
+            aud: aud.flatten(),
+            extra,
+        })
+    }
 }
 
 impl std::fmt::Debug for Claims {
@@ -792,6 +909,51 @@ fn random_jti() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn claims_read_back_as_written_each_claim_once_the_required_ones_present() {
+        let claims: Claims = serde_json::from_value(serde_json::json!({
+            "sub": "u", "email": "e", "exp": 2, "iat": 1, "jti": "j", "token_type": "access",
+            "ver": "v", "aud": "app", "roles": ["editor"], "iss": null,
+        }))
+        .unwrap();
+        assert_eq!(
+            (claims.aud.as_deref(), claims.iss.as_deref()),
+            (Some("app"), None)
+        );
+        assert_eq!(claims.extra["roles"], serde_json::json!(["editor"]));
+        let again: Claims = serde_json::from_value(serde_json::to_value(&claims).unwrap()).unwrap();
+        assert!(again == claims);
+        let base = r#""email":"e","exp":2,"iat":1,"jti":"j","token_type":"access","ver":"v""#;
+        for (text, why) in [
+            (
+                format!(r#"{{"sub":"u","sub":"x",{base}}}"#),
+                "duplicate field `sub`",
+            ),
+            (
+                format!(r#"{{"sub":"u","plan":1,"plan":2,{base}}}"#),
+                "a claim appears twice",
+            ),
+            (format!(r#"{{{base}}}"#), "missing field `sub`"),
+            (
+                format!(r#"{{"sub":"u",{}}}"#, base.replace(r#","jti":"j""#, "")),
+                "missing field `jti`",
+            ),
+            (
+                format!(
+                    r#"{{"sub":"u",{}}}"#,
+                    base.replace(r#""exp":2"#, r#""exp":2.5"#)
+                ),
+                "invalid type",
+            ),
+            ("[1,2]".to_owned(), "invalid type"),
+        ] {
+            let err = serde_json::from_str::<Claims>(&text)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(why), "{text}: {err}");
+        }
+    }
 
     /// A deterministic stream of pseudo-random numbers (xorshift64*), so a failure
     /// is reproducible.
