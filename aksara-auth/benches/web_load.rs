@@ -358,8 +358,8 @@ fn main() {
                 .route("/", get(hello_user)),
         )
         .await;
-        // Opaque bearer tokens: the token's row read per request (SQLite), the
-        // user through the default 1 s cache.
+        // Opaque bearer tokens: the token's row (SQLite) and the user through the
+        // default 1 s caches.
         let issued = Token::issue(&db, &user, &TokenSettings::default()).await.unwrap();
         let token_header = format!("Authorization: Bearer {}", issued.key());
         let token_url = serve_app(
@@ -425,7 +425,7 @@ fn main() {
                 Some(bearer),
             ),
             (
-                "bearer-token-authenticated (opaque token, SQLite row per request)",
+                "bearer-token-authenticated (opaque token; row and user cached 1 s)",
                 token_url,
                 Some(token_header),
             ),
