@@ -11,14 +11,9 @@ use aksara::chrono;
 use aksara_auth::prelude::*;
 use aksara_auth::token::{Token, TokenAuthentication, TokenSettings};
 use aksara_auth::{User, UserCache};
-use aksara_tests::on_each_database;
-use axum::body::Body;
+use aksara_tests::{Call, PASSWORD, Reply, assert_refused, jane, on_each_database};
 use axum::routing::get;
-use http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
-
-const PASSWORD: &str = "correct horse battery staple";
+use http::{StatusCode, header};
 
 #[login_required]
 async fn profile(user: CurrentUser<User>) -> String {
@@ -40,67 +35,21 @@ fn app(db: Db, settings: TokenSettings) -> axum::Router {
         .into_router()
 }
 
-async fn send(
-    app: &axum::Router,
-    method: &str,
-    authorization: Option<&[u8]>,
-) -> (StatusCode, String, String) {
-    let mut request = Request::builder()
-        .method(method)
-        .uri("/profile")
-        .header("sec-fetch-site", "cross-site");
+/// `method /profile` from another site, with `authorization` as raw bytes.
+async fn send(app: &axum::Router, method: &str, authorization: Option<&[u8]>) -> Reply {
+    let mut call = Call::new(method, "/profile").cross_site();
     if let Some(value) = authorization {
-        request = request.header(
-            header::AUTHORIZATION,
-            http::HeaderValue::from_bytes(value).unwrap(),
-        );
+        call = call.header(header::AUTHORIZATION, value);
     }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).unwrap())
+    call.send(app).await
+}
+
+async fn bearer(app: &axum::Router, key: &str) -> Reply {
+    Call::get("/profile")
+        .cross_site()
+        .bearer(key)
+        .send(app)
         .await
-        .unwrap();
-    let status = response.status();
-    let challenge = response
-        .headers()
-        .get(header::WWW_AUTHENTICATE)
-        .map(|value| value.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        challenge,
-        String::from_utf8_lossy(&body).into_owned(),
-    )
-}
-
-async fn bearer(app: &axum::Router, key: &str) -> (StatusCode, String, String) {
-    send(app, "GET", Some(format!("Bearer {key}").as_bytes())).await
-}
-
-fn assert_refused(
-    label: &str,
-    what: &str,
-    (status, challenge, body): (StatusCode, String, String),
-) {
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "{label}: {what}: {body}");
-    assert_eq!(challenge, "Bearer", "{label}: {what}");
-    let json: serde_json::Value =
-        serde_json::from_str(&body).unwrap_or_else(|_| panic!("{label}: {what}: JSON, got {body}"));
-    assert_eq!(
-        json["error"]["code"], "authentication_failed",
-        "{label}: {what}: {body}"
-    );
-}
-
-async fn jane(db: &Db) -> User {
-    User::objects()
-        .create()
-        .email("jane@example.com")
-        .password(PASSWORD)
-        .exec(db)
-        .await
-        .unwrap()
 }
 
 async fn row(db: &Db, id: i64) -> Option<Token> {
@@ -121,22 +70,22 @@ async fn a_key_authenticates_as_bearer_and_as_token_without_a_csrf_check() {
         let app = app(db.clone(), TokenSettings::default());
         let key = issued.key();
         assert_eq!(
-            bearer(&app, key).await.2,
+            bearer(&app, key).await.body,
             "jane@example.com laptop",
             "{label}"
         );
-        let (status, _, body) = send(&app, "GET", Some(format!("Token {key}").as_bytes())).await;
+        let reply = send(&app, "GET", Some(format!("Token {key}").as_bytes())).await;
         assert_eq!(
-            (status, body.as_str()),
+            (reply.status, reply.body.as_str()),
             (StatusCode::OK, "jane@example.com laptop"),
             "{label}"
         );
         // A cross-site POST with a header credential needs no CSRF token.
-        let (status, _, body) = send(&app, "POST", Some(format!("token  {key} ").as_bytes())).await;
-        assert_eq!(status, StatusCode::OK, "{label}: {body}");
+        let reply = send(&app, "POST", Some(format!("token  {key} ").as_bytes())).await;
+        assert_eq!(reply.status, StatusCode::OK, "{label}: {}", reply.body);
         // Anonymous: 401 with the challenge, from the guard.
         assert_eq!(
-            send(&app, "GET", None).await.0,
+            send(&app, "GET", None).await.status,
             StatusCode::UNAUTHORIZED,
             "{label}"
         );
@@ -186,12 +135,12 @@ async fn every_bad_header_or_key_is_a_401_with_a_bearer_challenge() {
             assert_refused(label, what, send(&app, "GET", Some(&value)).await);
         }
         // The real key still works after all that.
-        assert_eq!(bearer(&app, key).await.0, StatusCode::OK, "{label}");
+        assert_eq!(bearer(&app, key).await.status, StatusCode::OK, "{label}");
         // Another scheme is not the token authenticator's: anonymous, and the
         // guard's 401 names the challenge.
-        let (status, challenge, _) = send(&app, "GET", Some(b"Basic dXNlcjpwYXNz")).await;
+        let reply = send(&app, "GET", Some(b"Basic dXNlcjpwYXNz")).await;
         assert_eq!(
-            (status, challenge.as_str()),
+            (reply.status, reply.challenge()),
             (StatusCode::UNAUTHORIZED, "Bearer"),
             "{label}"
         );
@@ -225,7 +174,7 @@ async fn a_token_dies_at_expiry_revocation_password_change_deactivation_and_dele
         // Revoked.
         let revoked = Token::issue(&db, &user, &settings).await.unwrap();
         assert_eq!(
-            bearer(&app, revoked.key()).await.0,
+            bearer(&app, revoked.key()).await.status,
             StatusCode::OK,
             "{label}"
         );
@@ -239,7 +188,11 @@ async fn a_token_dies_at_expiry_revocation_password_change_deactivation_and_dele
         assert_refused(label, "inactive user", bearer(&app, kept.key()).await);
         user.is_active = true;
         user.save(&db).await.unwrap();
-        assert_eq!(bearer(&app, kept.key()).await.0, StatusCode::OK, "{label}");
+        assert_eq!(
+            bearer(&app, kept.key()).await.status,
+            StatusCode::OK,
+            "{label}"
+        );
 
         // A new password: every token issued before it is refused and deleted.
         user.set_password("a brand new passphrase").await.unwrap();
@@ -250,7 +203,11 @@ async fn a_token_dies_at_expiry_revocation_password_change_deactivation_and_dele
             "{label}: revoked for good"
         );
         let fresh = Token::issue(&db, &user, &settings).await.unwrap();
-        assert_eq!(bearer(&app, fresh.key()).await.0, StatusCode::OK, "{label}");
+        assert_eq!(
+            bearer(&app, fresh.key()).await.status,
+            StatusCode::OK,
+            "{label}"
+        );
 
         // Deleted user: the rows go with it (ON DELETE CASCADE).
         Token::issue(&db, &user, &settings).await.unwrap();
@@ -350,9 +307,9 @@ async fn use_is_written_once_a_minute_and_renewal_never_passes_the_cap() {
         let issued = Token::issue(&db, &user, &settings).await.unwrap();
         let id = issued.token().id;
 
-        assert_eq!(bearer(&app, issued.key()).await.0, StatusCode::OK, "{label}");
+        assert_eq!(bearer(&app, issued.key()).await.status, StatusCode::OK, "{label}");
         let first = row(&db, id).await.unwrap().last_used_at.unwrap();
-        assert_eq!(bearer(&app, issued.key()).await.0, StatusCode::OK, "{label}");
+        assert_eq!(bearer(&app, issued.key()).await.status, StatusCode::OK, "{label}");
         assert_eq!(row(&db, id).await.unwrap().last_used_at, Some(first), "{label}: not written again within the minute");
 
         // Two minutes later (moved back by hand), with 30 minutes left and the
@@ -371,7 +328,7 @@ async fn use_is_written_once_a_minute_and_renewal_never_passes_the_cap() {
             )
             .await
             .unwrap();
-        assert_eq!(bearer(&app, issued.key()).await.0, StatusCode::OK, "{label}");
+        assert_eq!(bearer(&app, issued.key()).await.status, StatusCode::OK, "{label}");
         let renewed = row(&db, id).await.unwrap();
         let cap = created + chrono::Duration::minutes(90);
         assert!((renewed.expires_at - cap).num_seconds().abs() <= 1, "{label}: {:?} vs cap {cap:?}", renewed.expires_at);
@@ -447,51 +404,40 @@ async fn jwt_and_opaque_tokens_share_one_layer_in_either_order() {
                 .route("/staff", get(staff_only))
                 .into_router();
             let get_with = async |path: &str, authorization: Option<String>| {
-                let mut request = Request::get(path);
+                let mut call = Call::get(path);
                 if let Some(value) = authorization {
-                    request = request.header(header::AUTHORIZATION, value);
+                    call = call.header(header::AUTHORIZATION, value);
                 }
-                let response = app
-                    .clone()
-                    .oneshot(request.body(Body::empty()).unwrap())
-                    .await
-                    .unwrap();
-                let status = response.status();
-                let challenge = response
-                    .headers()
-                    .get(header::WWW_AUTHENTICATE)
-                    .map(|v| v.to_str().unwrap().to_owned());
-                let body = response.into_body().collect().await.unwrap().to_bytes();
-                (
-                    status,
-                    challenge,
-                    String::from_utf8_lossy(&body).into_owned(),
-                )
+                call.send(&app).await
             };
             let order = if jwt_first {
                 "jwt first"
             } else {
                 "tokens first"
             };
-            let (_, _, body) = get_with("/who", Some(format!("Bearer {access}"))).await;
-            assert_eq!(body, "jwt", "{label}, {order}");
-            let (_, _, body) = get_with("/who", Some(format!("Bearer {}", issued.key()))).await;
-            assert_eq!(body, "token", "{label}, {order}");
-            let (status, challenge, _) = get_with("/staff", None).await;
+            let reply = get_with("/who", Some(format!("Bearer {access}"))).await;
+            assert_eq!(reply.body, "jwt", "{label}, {order}");
+            let reply = get_with("/who", Some(format!("Bearer {}", issued.key()))).await;
+            assert_eq!(reply.body, "token", "{label}, {order}");
+            let reply = get_with("/staff", None).await;
             assert_eq!(
-                (status, challenge.as_deref()),
-                (StatusCode::UNAUTHORIZED, Some("Bearer")),
+                (reply.status, reply.challenge()),
+                (StatusCode::UNAUTHORIZED, "Bearer"),
                 "{label}, {order}"
             );
-            let (status, _, body) =
-                get_with("/staff", Some(format!("Token {}", issued.key()))).await;
-            assert_eq!(status, StatusCode::FORBIDDEN, "{label}, {order}: {body}");
-            let (status, _, _) = get_with("/staff", Some(format!("Bearer {access}"))).await;
-            assert_eq!(status, StatusCode::FORBIDDEN, "{label}, {order}");
-            let (status, challenge, _) = get_with("/who", Some("Bearer a.b.c".to_owned())).await;
+            let reply = get_with("/staff", Some(format!("Token {}", issued.key()))).await;
             assert_eq!(
-                (status, challenge.as_deref()),
-                (StatusCode::UNAUTHORIZED, Some("Bearer")),
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{label}, {order}: {}",
+                reply.body
+            );
+            let reply = get_with("/staff", Some(format!("Bearer {access}"))).await;
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{label}, {order}");
+            let reply = get_with("/who", Some("Bearer a.b.c".to_owned())).await;
+            assert_eq!(
+                (reply.status, reply.challenge()),
+                (StatusCode::UNAUTHORIZED, "Bearer"),
                 "{label}, {order}: a bad JWT"
             );
         }
@@ -526,7 +472,7 @@ async fn a_revocation_reaches_another_instance_within_the_row_cache_ttl() {
         // Revoked on this instance, through the ORM: refused here at once.
         let local = Token::issue(&db, &user, &settings).await.unwrap();
         assert_eq!(
-            bearer(&here, local.key()).await.0,
+            bearer(&here, local.key()).await.status,
             StatusCode::OK,
             "{label}"
         );
@@ -540,12 +486,12 @@ async fn a_revocation_reaches_another_instance_within_the_row_cache_ttl() {
         // starts before that request, not after it.
         let cached_at = std::time::Instant::now();
         assert_eq!(
-            bearer(&there, remote.key()).await.0,
+            bearer(&there, remote.key()).await.status,
             StatusCode::OK,
             "{label}"
         );
         assert_eq!(
-            bearer(&uncached, remote.key()).await.0,
+            bearer(&uncached, remote.key()).await.status,
             StatusCode::OK,
             "{label}"
         );
@@ -556,7 +502,7 @@ async fn a_revocation_reaches_another_instance_within_the_row_cache_ttl() {
             "uncached instance",
             bearer(&uncached, remote.key()).await,
         );
-        let still = bearer(&there, remote.key()).await.0;
+        let still = bearer(&there, remote.key()).await.status;
         if cached_at.elapsed() < ttl {
             assert_eq!(
                 still,

@@ -7,5 +7,7 @@
 
 pub mod backends;
 pub mod blog;
+pub mod http;
 
 pub use backends::{TestDb, databases, on_each_database};
+pub use http::{Call, PASSWORD, Reply, assert_refused, create_user, jane};

@@ -173,8 +173,25 @@ impl<U> Authentication<U> {
     /// assert_eq!(auth.info::<&str>(), Some(&"key-42"));
     /// ```
     #[must_use]
-    pub fn with_info<T: Any + Send + Sync>(mut self, info: T) -> Self {
-        self.info = Some(Arc::new(info));
+    pub fn with_info<T: Any + Send + Sync>(self, info: T) -> Self {
+        self.with_shared_info(Arc::new(info))
+    }
+
+    /// As [`with_info`](Self::with_info), for information the backend already
+    /// holds in an `Arc` (a cached row): attached without a copy, read back the
+    /// same way.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use aksara_auth::authentication::Authentication;
+    /// # let user = || "jane@example.com".to_owned(); // any user model works the same way
+    /// let row = Arc::new(String::from("key-42"));
+    /// let auth = Authentication::new(user(), "api_key").with_shared_info(row.clone());
+    /// assert_eq!(auth.info::<String>(), Some(&*row));
+    /// ```
+    #[must_use]
+    pub fn with_shared_info<T: Any + Send + Sync>(mut self, info: Arc<T>) -> Self {
+        self.info = Some(info);
         self
     }
 

@@ -53,9 +53,10 @@ pub struct TokenAuthentication {
     rows: Arc<TokenRows>,
 }
 
-/// The token rows read recently, by prefix.
+/// The token rows read recently, by prefix; shared with the requests they
+/// authenticate, so a hit copies a pointer, not the row.
 struct TokenRows {
-    rows: TimedMap<String, Token>,
+    rows: TimedMap<String, Arc<Token>>,
 }
 
 impl ChangeListener for TokenRows {
@@ -121,20 +122,21 @@ impl TokenAuthentication {
     }
 
     /// The token whose key is `key`, from the row cache or one `SELECT`.
-    async fn find(&self, key: &TokenKey, db: &Db) -> aksara::Result<Option<Token>> {
+    async fn find(&self, key: &TokenKey, db: &Db) -> aksara::Result<Option<Arc<Token>>> {
         let rows = &self.rows.rows;
-        if let Some(token) = rows.read(key.prefix(), Token::clone) {
+        if let Some(token) = rows.read(key.prefix(), Arc::clone) {
             return Ok(Some(token));
         }
         let found = Token::objects()
             .filter(Token::PREFIX.eq(key.prefix()))
             .first(db)
-            .await?;
+            .await?
+            .map(Arc::new);
         if let Some(token) = &found
             && rows.is_enabled()
         {
             watch(&self.rows, rows, <Token as aksara::Model>::META.table);
-            rows.insert(token.prefix.clone(), token.clone());
+            rows.insert(token.prefix.clone(), Arc::clone(token));
         }
         Ok(found)
     }
@@ -242,7 +244,7 @@ impl<U: AuthUser> Authenticator<U> for TokenAuthentication {
         let token = self.note_use(db, token, now).await;
         Outcome::Authenticated(
             Authentication::shared(user, "token")
-                .with_info(token)
+                .with_shared_info(token)
                 .by_header(),
         )
     }
@@ -258,11 +260,13 @@ impl TokenAuthentication {
     /// settings say so): one conditional `UPDATE`, so concurrent requests with
     /// one token write it once. A failed write is logged, not the request's
     /// failure: the token was valid.
-    async fn note_use(&self, db: &Db, mut token: Token, now: chrono::DateTime<Utc>) -> Token {
+    async fn note_use(&self, db: &Db, token: Arc<Token>, now: chrono::DateTime<Utc>) -> Arc<Token> {
         let stale_before = now - LAST_USED_GRANULARITY;
         if token.last_used_at.is_some_and(|used| used > stale_before) {
             return token;
         }
+        // At most once a minute per token: the copy is off the hot path.
+        let mut token = Token::clone(&token);
         let mut assignments = vec![Token::LAST_USED_AT.set(now)];
         if self.settings.renew_on_use {
             let cap = token.created_at + to_chrono(self.settings.max_lifetime);
@@ -275,10 +279,14 @@ impl TokenAuthentication {
             .update(db, assignments)
             .await;
         token.last_used_at = Some(now);
+        let token = Arc::new(token);
         match written {
             // The write dropped the cached rows (this process sees its own
             // writes); this one is current again.
-            Ok(_) => self.rows.rows.insert(token.prefix.clone(), token.clone()),
+            Ok(_) => self
+                .rows
+                .rows
+                .insert(token.prefix.clone(), Arc::clone(&token)),
             Err(error) => {
                 tracing::warn!(target: "aksara_auth::token", %error, token_id = token.id, "could not record a token's use");
             }
