@@ -13,15 +13,11 @@ use std::time::{Duration, Instant};
 use aksara_auth::jwt::{Claims, Jwt, JwtAuthentication, JwtError, TokenPair};
 use aksara_auth::prelude::*;
 use aksara_auth::{User, UserCache};
-use aksara_tests::on_each_database;
-use axum::body::Body;
+use aksara_tests::{Call, Reply, assert_refused, create_user, on_each_database};
 use axum::routing::{get, post};
-use http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+use http::StatusCode;
 
 const SECRET: &str = "refresh test secret, at least thirty-two bytes";
-const PASSWORD: &str = "correct horse battery staple";
 
 /// A `Jwt` from `[jwt]` settings with the test secret and `extra` lines. Two
 /// calls give two independent instances (as two machines have), which accept
@@ -80,74 +76,15 @@ fn app(db: Db, jwt: &Jwt) -> axum::Router {
         .into_router()
 }
 
-struct Reply {
-    status: StatusCode,
-    challenge: String,
-    body: String,
-}
-
-async fn call(
-    app: &axum::Router,
-    method: &str,
-    path: &str,
-    bearer: Option<&str>,
-    json: Option<serde_json::Value>,
-) -> Reply {
-    let mut request = Request::builder().method(method).uri(path);
-    if let Some(token) = bearer {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-    }
-    let body = match json {
-        Some(json) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(json.to_string())
-        }
-        None => Body::empty(),
-    };
-    let response = app
-        .clone()
-        .oneshot(request.body(body).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let challenge = response
-        .headers()
-        .get(header::WWW_AUTHENTICATE)
-        .map(|value| value.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        challenge,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
 async fn profile_status(app: &axum::Router, access: &str) -> StatusCode {
-    call(app, "GET", "/profile", Some(access), None)
-        .await
-        .status
+    Call::get("/profile").bearer(access).send(app).await.status
 }
 
 async fn refresh_over_http(app: &axum::Router, refresh: &str) -> Reply {
-    call(
-        app,
-        "POST",
-        "/token/refresh",
-        None,
-        Some(serde_json::json!({ "refresh": refresh })),
-    )
-    .await
-}
-
-async fn user(db: &Db, email: &str) -> User {
-    User::objects()
-        .create()
-        .email(email)
-        .password(PASSWORD)
-        .exec(db)
+    Call::post("/token/refresh")
+        .json(&serde_json::json!({ "refresh": refresh }))
+        .send(app)
         .await
-        .unwrap()
 }
 
 /// How many rows `table` holds, through a statement that changes nothing
@@ -199,29 +136,10 @@ fn captured_logs() -> String {
     LOG.with(|log| String::from_utf8_lossy(&log.borrow()).into_owned())
 }
 
-fn assert_refused(label: &str, what: &str, reply: &Reply) {
-    assert_eq!(
-        reply.status,
-        StatusCode::UNAUTHORIZED,
-        "{label}: {what}: {}",
-        reply.body
-    );
-    assert!(
-        reply.challenge.starts_with("Bearer"),
-        "{label}: {what}: {:?}",
-        reply.challenge
-    );
-    assert!(
-        reply.body.contains("authentication_failed"),
-        "{label}: {what}: {}",
-        reply.body
-    );
-}
-
 #[tokio::test]
 async fn each_refresh_token_works_once_and_a_reuse_ends_the_whole_login() {
     on_each_database(async |db, label| {
-        let jane = user(&db, "jane@example.com").await;
+        let jane = create_user(&db, "jane@example.com").await;
         let jwt = jwt("");
         let app = app(db.clone(), &jwt);
 
@@ -338,7 +256,7 @@ async fn each_refresh_token_works_once_and_a_reuse_ends_the_whole_login() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ten_concurrent_refreshes_of_one_token_give_one_success_and_nine_401s() {
     on_each_database(async |db, label| {
-        let jane = user(&db, "jane@example.com").await;
+        let jane = create_user(&db, "jane@example.com").await;
         let jwt = jwt("");
         let app = app(db.clone(), &jwt);
         for round in 0..3 {
@@ -405,7 +323,7 @@ async fn ten_concurrent_refreshes_of_one_token_give_one_success_and_nine_401s() 
 #[tokio::test]
 async fn without_rotation_a_refresh_token_works_until_it_is_revoked() {
     on_each_database(async |db, label| {
-        let jane = user(&db, "jane@example.com").await;
+        let jane = create_user(&db, "jane@example.com").await;
         let jwt = jwt("rotate_refresh_tokens = false");
         let app = app(db.clone(), &jwt);
         let login = jwt.issue_pair(&db, &jane).await.unwrap();
@@ -452,7 +370,7 @@ async fn without_rotation_a_refresh_token_works_until_it_is_revoked() {
 #[tokio::test]
 async fn logout_by_the_access_or_the_refresh_token_ends_that_login_only() {
     on_each_database(async |db, label| {
-        let jane = user(&db, "jane@example.com").await;
+        let jane = create_user(&db, "jane@example.com").await;
         let jwt = jwt("");
         let app = app(db.clone(), &jwt);
         let phone = jwt.issue_pair(&db, &jane).await.unwrap();
@@ -460,7 +378,7 @@ async fn logout_by_the_access_or_the_refresh_token_ends_that_login_only() {
         let tablet = jwt.issue_pair(&db, &jane).await.unwrap();
 
         // The logout endpoint, with the access token in the header.
-        let reply = call(&app, "POST", "/logout", Some(&phone.access), None).await;
+        let reply = Call::post("/logout").bearer(&phone.access).send(&app).await;
         assert_eq!(
             (reply.status, reply.body.as_str()),
             (StatusCode::OK, "logged out"),
@@ -540,8 +458,8 @@ async fn logout_by_the_access_or_the_refresh_token_ends_that_login_only() {
 #[tokio::test]
 async fn revoke_user_ends_every_login_of_that_user_and_no_one_else() {
     on_each_database(async |db, label| {
-        let jane = user(&db, "jane@example.com").await;
-        let bob = user(&db, "bob@example.com").await;
+        let jane = create_user(&db, "jane@example.com").await;
+        let bob = create_user(&db, "bob@example.com").await;
         let jwt = jwt("");
         let app = app(db.clone(), &jwt);
         let janes = [
@@ -583,7 +501,7 @@ async fn revoke_user_ends_every_login_of_that_user_and_no_one_else() {
 #[tokio::test]
 async fn a_revocation_reaches_another_instance_within_the_interval_and_no_read_comes_sooner() {
     on_each_database(async |db, label| {
-        let jane = user(&db, "jane@example.com").await;
+        let jane = create_user(&db, "jane@example.com").await;
         // Two machines: two instances with the default interval (1 s) over one
         // database, each with its own copy of the revoked tokens.
         let (one, two) = (jwt(""), jwt(""));
@@ -656,7 +574,7 @@ async fn a_revocation_reaches_another_instance_within_the_interval_and_no_read_c
 #[tokio::test]
 async fn a_password_change_or_deactivation_ends_refresh_tokens() {
     on_each_database(async |db, label| {
-        let mut jane = user(&db, "jane@example.com").await;
+        let mut jane = create_user(&db, "jane@example.com").await;
         let jwt = jwt("");
         let app = app(db.clone(), &jwt);
         let before = jwt.issue_pair(&db, &jane).await.unwrap();
@@ -721,8 +639,8 @@ async fn a_password_change_or_deactivation_ends_refresh_tokens() {
 #[tokio::test]
 async fn deleting_a_user_deletes_their_refresh_tokens() {
     on_each_database(async |db, label| {
-        let jane = user(&db, "jane@example.com").await;
-        let bob = user(&db, "bob@example.com").await;
+        let jane = create_user(&db, "jane@example.com").await;
+        let bob = create_user(&db, "bob@example.com").await;
         let jwt = jwt("");
         jwt.issue_pair(&db, &jane).await.unwrap();
         let rotated = jwt.issue_pair(&db, &jane).await.unwrap();
@@ -746,7 +664,7 @@ async fn deleting_a_user_deletes_their_refresh_tokens() {
 #[tokio::test]
 async fn the_purge_deletes_what_has_expired_and_nothing_else() {
     on_each_database(async |db, label| {
-        let jane = user(&db, "jane@example.com").await;
+        let jane = create_user(&db, "jane@example.com").await;
         let brief = jwt("access_ttl = \"2s\"\nrefresh_ttl = \"2s\"");
         let lasting = jwt("");
         let kept = lasting.issue_pair(&db, &jane).await.unwrap();
@@ -823,7 +741,7 @@ struct Login {
 #[tokio::test]
 async fn random_refreshes_reuses_and_logouts_agree_with_a_model() {
     on_each_database(async |db, label| {
-        let jane = user(&db, "jane@example.com").await;
+        let jane = create_user(&db, "jane@example.com").await;
         let jwt = jwt("");
         let app = app(db.clone(), &jwt);
         let mut random = Random(0x9e37_79b9_7f4a_7c15);

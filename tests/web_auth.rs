@@ -11,16 +11,13 @@ use aksara_auth::csrf::csrf_token;
 use aksara_auth::prelude::*;
 use aksara_auth::session::{DbSessionStore, SessionStore};
 use aksara_auth::{User, UserCache};
-use aksara_tests::databases;
+use aksara_tests::{Call, PASSWORD, Reply, create_user, databases};
 use axum::body::Body;
 use axum::routing::{get, post};
 use http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use serde::Deserialize;
-use tower::ServiceExt;
 
 const SECRET: &[u8] = b"web auth test secret, at least thirty-two bytes long";
-const PASSWORD: &str = "correct horse battery staple";
 
 #[derive(Deserialize)]
 struct Credentials {
@@ -186,18 +183,6 @@ struct Client {
     headers: Vec<(&'static str, String)>,
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: http::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
-    }
-}
-
 impl Client {
     fn new(app: &axum::Router) -> Self {
         Self {
@@ -208,39 +193,23 @@ impl Client {
     }
 
     async fn send(&mut self, method: &str, path: &str, json: Option<serde_json::Value>) -> Reply {
-        let mut request = Request::builder().method(method).uri(path);
+        let mut call = Call::new(method, path);
         if let Some(cookie) = &self.cookie {
-            request = request.header(header::COOKIE, cookie);
+            call = call.header(header::COOKIE, cookie);
         }
         for (name, value) in &self.headers {
-            request = request.header(*name, value);
+            call = call.header(http::HeaderName::from_static(name), value);
         }
-        let body = match json {
-            Some(json) => {
-                request = request.header(header::CONTENT_TYPE, "application/json");
-                Body::from(json.to_string())
-            }
-            None => Body::empty(),
-        };
-        let response = self
-            .app
-            .clone()
-            .oneshot(request.body(body).unwrap())
-            .await
-            .unwrap();
-        if let Some(set) = response.headers().get(header::SET_COOKIE) {
+        if let Some(json) = json {
+            call = call.json(&json);
+        }
+        let reply = call.send(&self.app).await;
+        if let Some(set) = reply.headers.get(header::SET_COOKIE) {
             let pair = set.to_str().unwrap().split(';').next().unwrap().to_owned();
             let expired = set.to_str().unwrap().contains("Max-Age=0");
             self.cookie = (!expired).then_some(pair);
         }
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        Reply {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        }
+        reply
     }
 
     async fn login(&mut self, email: &str, password: &str) -> Reply {
@@ -251,16 +220,6 @@ impl Client {
         )
         .await
     }
-}
-
-async fn create_user(db: &Db, email: &str) -> User {
-    User::objects()
-        .create()
-        .email(email)
-        .password(PASSWORD)
-        .exec(db)
-        .await
-        .unwrap()
 }
 
 /// Every test runs on memory sessions and on the database store of each backend.
@@ -589,11 +548,8 @@ async fn a_scheme_relative_request_path_never_becomes_next() {
 #[tokio::test]
 async fn handlers_without_the_layer_get_a_500_that_names_it() {
     let app = axum::Router::new().route("/profile", get(profile));
-    let response = app
-        .oneshot(Request::get("/profile").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let reply = Call::get("/profile").send(&app).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
 }
 
 #[tokio::test]
@@ -1058,26 +1014,20 @@ async fn every_4xx_of_the_framework_and_its_extractors_has_the_one_json_shape() 
     create_user(&db, "jane@example.com").await;
     let app = app(db.clone(), MemoryStore::new());
 
-    let raw = |method: &str, path: &str, content_type: Option<&str>, body: Vec<u8>| {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("sec-fetch-site", "same-origin");
+    let raw = async |method: &str, path: &str, content_type: Option<&str>, body: Vec<u8>| {
+        let mut call = Call::new(method, path)
+            .header(
+                http::HeaderName::from_static("sec-fetch-site"),
+                "same-origin",
+            )
+            .body(body);
         if let Some(content_type) = content_type {
-            request = request.header(header::CONTENT_TYPE, content_type);
+            call = call.header(header::CONTENT_TYPE, content_type);
         }
-        let app = app.clone();
-        let request = request.body(Body::from(body)).unwrap();
-        async move { app.oneshot(request).await.unwrap() }
+        call.send(&app).await
     };
     let json = Some("application/json");
-    let cases: Vec<(
-        &str,
-        StatusCode,
-        &str,
-        Option<&str>,
-        axum::response::Response,
-    )> = vec![
+    let cases: Vec<(&str, StatusCode, &str, Option<&str>, Reply)> = vec![
         (
             "malformed JSON",
             StatusCode::BAD_REQUEST,
@@ -1174,16 +1124,14 @@ async fn every_4xx_of_the_framework_and_its_extractors_has_the_one_json_shape() 
             raw("GET", "/profile", None, Vec::new()).await,
         ),
     ];
-    for (what, status, code, field, response) in cases {
-        assert_eq!(response.status(), status, "{what}");
+    for (what, status, code, field, reply) in cases {
+        assert_eq!(reply.status, status, "{what}");
         assert_eq!(
-            response.headers()[header::CONTENT_TYPE],
+            reply.header(header::CONTENT_TYPE),
             "application/json",
             "{what}"
         );
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        let body: serde_json::Value = serde_json::from_slice(&body)
-            .unwrap_or_else(|_| panic!("{what}: not JSON: {}", String::from_utf8_lossy(&body)));
+        let body = reply.json();
         assert_eq!(body["error"]["code"], code, "{what}: {body}");
         assert!(body["error"]["message"].is_string(), "{what}: {body}");
         if let Some(field) = field {

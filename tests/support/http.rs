@@ -157,13 +157,12 @@ impl Reply {
     }
 }
 
-/// Asserts a refused header credential: 401, a `Bearer` challenge and the JSON
-/// error `authentication_failed`.
+/// Asserts a 401 with a `Bearer` challenge and a JSON error body, whatever
+/// its code: refused, or treated as no credential at all.
 ///
 /// # Panics
 /// When `reply` is anything else.
-pub fn assert_refused(label: &str, what: &str, reply: impl std::borrow::Borrow<Reply>) {
-    let reply = reply.borrow();
+pub fn assert_challenged(label: &str, what: &str, reply: &Reply) {
     assert_eq!(
         reply.status,
         StatusCode::UNAUTHORIZED,
@@ -175,6 +174,21 @@ pub fn assert_refused(label: &str, what: &str, reply: impl std::borrow::Borrow<R
         "{label}: {what}: challenge {:?}",
         reply.challenge()
     );
+    assert!(
+        !reply.error_code().is_empty(),
+        "{label}: {what}: {}",
+        reply.body
+    );
+}
+
+/// Asserts a refused header credential: as [`assert_challenged`], with the
+/// error code `authentication_failed`.
+///
+/// # Panics
+/// When `reply` is anything else.
+pub fn assert_refused(label: &str, what: &str, reply: impl std::borrow::Borrow<Reply>) {
+    let reply = reply.borrow();
+    assert_challenged(label, what, reply);
     assert_eq!(
         reply.error_code(),
         "authentication_failed",

@@ -10,4 +10,4 @@ pub mod blog;
 pub mod http;
 
 pub use backends::{TestDb, databases, on_each_database};
-pub use http::{Call, PASSWORD, Reply, assert_refused, create_user, jane};
+pub use http::{Call, PASSWORD, Reply, assert_challenged, assert_refused, create_user, jane};
