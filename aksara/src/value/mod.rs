@@ -233,3 +233,5 @@ pub(crate) async fn resolve_all<'a>(values: impl IntoIterator<Item = &'a mut Val
     }
     Ok(())
 }
+
+mod json;
