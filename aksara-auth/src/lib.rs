@@ -37,6 +37,7 @@
 // `#[auth_user]` expansions name `::aksara_auth::…`; this makes that path work here too.
 extern crate self as aksara_auth;
 
+pub mod account;
 pub mod authentication;
 mod cache;
 pub mod csrf;
@@ -119,6 +120,8 @@ pub mod guide {
     pub mod sessions {}
     #[doc = include_str!("../docs/tokens.md")]
     pub mod tokens {}
+    #[doc = include_str!("../docs/accounts.md")]
+    pub mod accounts {}
     #[doc = include_str!("../docs/security.md")]
     pub mod security {}
 }

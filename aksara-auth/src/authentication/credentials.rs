@@ -136,7 +136,8 @@ pub async fn authenticate<U: AuthUser>(
     Ok(Some(user))
 }
 
-fn primary_key<U: AuthUser>() -> aksara::Column<U, uuid::Uuid> {
+/// The primary-key column of the user model `U`.
+pub(crate) fn primary_key<U: AuthUser>() -> aksara::Column<U, uuid::Uuid> {
     aksara::Column::new(U::META.primary_key)
 }
 

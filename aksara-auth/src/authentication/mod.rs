@@ -60,6 +60,7 @@ use axum::http::request::Parts;
 
 use crate::AuthUser;
 
+pub(crate) use credentials::primary_key;
 pub use credentials::{AuthError, authenticate, record_login};
 pub use extract::{AuthStatus, CurrentUser, MaybeUser, RequestUser};
 pub use header::{Authorization, MAX_AUTHORIZATION_LEN};

@@ -458,7 +458,11 @@ impl Jwt {
 
     /// The user of `claims` when active and with the password the token was
     /// issued under.
-    async fn token_user<U: AuthUser>(&self, db: &Db, claims: &Claims) -> aksara::Result<Option<U>> {
+    pub(crate) async fn token_user<U: AuthUser>(
+        &self,
+        db: &Db,
+        claims: &Claims,
+    ) -> aksara::Result<Option<U>> {
         let Ok(id) = claims.sub.parse::<Uuid>() else {
             return Ok(None);
         };

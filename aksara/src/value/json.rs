@@ -70,10 +70,7 @@ impl Value {
             json.as_i64()
                 .ok_or_else(|| "expected an integer".to_owned())
         };
-        let text = || {
-            json.as_str()
-                .ok_or_else(|| "expected a string".to_owned())
-        };
+        let text = || json.as_str().ok_or_else(|| "expected a string".to_owned());
         let out_of_range = |_| "the number is out of range".to_owned();
         match field.sql_type {
             SqlType::Bool => json
