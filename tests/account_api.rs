@@ -489,3 +489,47 @@ async fn bad_input_is_a_4xx_in_the_one_shape_never_a_5xx() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_session_flavour_logs_in_with_a_cookie_checked_for_csrf() {
+    on_each_database(async |db, label| {
+        let app = app(db);
+        register(&app, "jane@example.com").await;
+        let credentials = json!({"email": "jane@example.com", "password": PASSWORD});
+        let site = http::HeaderName::from_static("sec-fetch-site");
+        let cross = Call::post("/auth/session/login")
+            .header(site.clone(), "cross-site")
+            .json(&credentials)
+            .send(&app)
+            .await;
+        assert_error(label, &cross, StatusCode::FORBIDDEN, "csrf_failed");
+        let login = Call::post("/auth/session/login")
+            .header(site.clone(), "same-origin")
+            .json(&credentials)
+            .send(&app)
+            .await;
+        assert_eq!(login.status, StatusCode::OK, "{label}: {}", login.body);
+        let cookie = login
+            .header(header::SET_COOKIE)
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let with_cookie = |call: Call| {
+            call.header(header::COOKIE, &cookie)
+                .header(site.clone(), "same-origin")
+        };
+        let me = with_cookie(Call::get("/auth/me")).send(&app).await;
+        assert_eq!(
+            me.json()["email"],
+            "jane@example.com",
+            "{label}: {}",
+            me.body
+        );
+        let out = with_cookie(Call::post("/auth/logout")).send(&app).await;
+        assert_eq!(out.status, StatusCode::NO_CONTENT, "{label}: {}", out.body);
+        let me = with_cookie(Call::get("/auth/me")).send(&app).await;
+        assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{label}");
+    })
+    .await;
+}

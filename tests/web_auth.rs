@@ -1322,3 +1322,30 @@ async fn a_login_posted_from_another_site_is_refused() {
     })
     .await;
 }
+
+/// The layer's fast path (no authenticator sees a credential, as with sessions
+/// alone and no cookie yet) still marks a cross-site request, so the login
+/// handler refuses it: login CSRF through an app with only session auth.
+#[tokio::test]
+async fn a_cross_site_login_is_refused_on_the_anonymous_fast_path_too() {
+    let db = Db::connect("sqlite::memory:").await.unwrap();
+    db.migrate().await.unwrap();
+    create_user(&db, "jane@example.com").await;
+    let app = Aksara::new(db)
+        .middleware(
+            SessionLayer::new(MemoryStore::new())
+                .secret_key(SECRET)
+                .secure(false),
+        )
+        .middleware(AuthenticationLayer::<User>::new().with(SessionAuthentication::new()))
+        .route("/login", post(login_view))
+        .into_router();
+    let mut attacker = Client::new(&app);
+    attacker.headers = vec![("sec-fetch-site", "cross-site".to_owned())];
+    let reply = attacker.login("jane@example.com", PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert_eq!(reply.json()["error"]["code"], "csrf_failed");
+    let mut own_page = Client::new(&app);
+    let reply = own_page.login("jane@example.com", PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+}

@@ -76,6 +76,9 @@ where
             if self.shared.lacks_database(&parts) {
                 return AuthenticationFuture::ready(ApiError::internal().into_response());
             }
+            // Anonymous requests still get their login-CSRF mark: a login
+            // handler on this request must refuse a cross-site form.
+            crate::csrf::mark_cross_site_anonymous(&parts, &self.shared.trusted_origins);
             RequestAuth::slot(&mut parts.extensions).status = Some(AuthStatus::anonymous::<U>(
                 Arc::clone(&self.shared.challenges),
             ));
