@@ -160,3 +160,28 @@ pub trait ThrottleStore: Send + Sync + 'static {
     /// [`ThrottleError::Store`] when the store cannot be reached.
     fn reset<'a>(&'a self, key: &'a ThrottleKey) -> ThrottleFuture<'a, ()>;
 }
+
+/// A shared store: one [`MemoryThrottleStore`] behind several throttles, or a
+/// store the app also inspects.
+///
+/// ```
+/// use std::sync::Arc;
+/// use aksara_auth::Throttle;
+/// use aksara_auth::throttle::{MemoryThrottleStore, ThrottleSettings};
+/// let store = Arc::new(MemoryThrottleStore::new(1000));
+/// let throttle = Throttle::new(Arc::clone(&store), ThrottleSettings::default());
+/// assert!(store.is_empty());
+/// ```
+impl<T: ThrottleStore + ?Sized> ThrottleStore for std::sync::Arc<T> {
+    fn hit<'a>(&'a self, key: &'a ThrottleKey, per: Duration) -> ThrottleFuture<'a, Window> {
+        (**self).hit(key, per)
+    }
+
+    fn peek<'a>(&'a self, key: &'a ThrottleKey) -> ThrottleFuture<'a, Option<Window>> {
+        (**self).peek(key)
+    }
+
+    fn reset<'a>(&'a self, key: &'a ThrottleKey) -> ThrottleFuture<'a, ()> {
+        (**self).reset(key)
+    }
+}
