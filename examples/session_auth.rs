@@ -1,6 +1,7 @@
 //! Session authentication end to end: an API server on SQLite with login,
 //! profile and logout, guarded by `#[login_required]`, sessions stored in the
-//! database, CSRF-checked.
+//! database, CSRF-checked, failed logins throttled (5 per account per 5 minutes,
+//! 20 per client address per minute: `[throttle]` in the settings).
 //!
 //! How to run: `cargo run --example session_auth` serves on 127.0.0.1:8000 and
 //! prints `curl` commands to try; `cargo run --example session_auth -- --demo`
@@ -8,10 +9,11 @@
 //! environment variables and `aksara.toml` (debug mode is on here, so a random
 //! secret key is generated when none is set).
 
-use aksara_auth::User;
 use aksara_auth::csrf::CsrfSettings;
 use aksara_auth::prelude::*;
 use aksara_auth::session::DbSessionStore;
+use aksara_auth::throttle::{DbThrottleStore, ThrottleSettings, ThrottleStoreKind};
+use aksara_auth::{ClientIp, Throttle, User};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use axum::routing::{get, post};
@@ -36,18 +38,25 @@ struct Profile {
     last_login: Option<DateTime<Utc>>,
 }
 
-/// `POST /auth/login`: the same 401 for an unknown email and a wrong password.
+/// `POST /auth/login`: the same 401 for an unknown email and a wrong password;
+/// 429 with `Retry-After` once the account or the client address has failed too
+/// often, even with the right password, until the window ends.
 async fn login_view(
     db: Db,
     session: Session,
+    throttle: Throttle,
+    ClientIp(client): ClientIp,
     Json(credentials): Json<Credentials>,
 ) -> Result<StatusCode, ApiError> {
+    throttle.check_login(&credentials.email, client).await?;
     let found = authenticate::<User>(&db, &credentials.email, &credentials.password).await?;
     let Some(mut user) = found else {
+        throttle.login_failed(&credentials.email, client).await;
         return Err(
             ApiError::unauthorized("email or password is wrong").with_code("invalid_credentials")
         );
     };
+    throttle.login_succeeded(&credentials.email).await;
     login(&session, &db, &mut user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -94,7 +103,15 @@ async fn app() -> Result<(Aksara, Settings), Box<dyn std::error::Error>> {
     // first now, until the process exits.
     let _purge = sessions.spawn_purge_task(aksara_auth::session::Duration::hours(1));
     tracing::info!("purging expired sessions every hour");
+    // Counters in memory by default; `store = "database"` (or "redis") in
+    // `[throttle]` shares them between the instances of an app.
+    let throttle = Throttle::from_settings(&db, &settings)?;
+    if settings.section::<ThrottleSettings>()?.store == ThrottleStoreKind::Database {
+        let _purge =
+            DbThrottleStore::spawn_purge_task(db.clone(), std::time::Duration::from_secs(600));
+    }
     let router = Aksara::new(db)
+        .middleware(axum::Extension(throttle))
         .middleware(sessions)
         .middleware(
             AuthenticationLayer::<User>::new()

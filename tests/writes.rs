@@ -1,6 +1,7 @@
 //! Writing: create builders and their validation, defaults and automatic fields,
 //! `save`/`refresh`/`delete`, bulk `update`/`delete`, constraint errors,
-//! `on_delete` rules, `get_or_create` under a race, `bulk_create` and transactions.
+//! `on_delete` rules, `get_or_create` and `increment_or_create` under a race,
+//! `bulk_create` and transactions.
 
 use aksara::Error;
 use aksara::prelude::*;
@@ -440,6 +441,133 @@ async fn get_or_create_is_safe_under_concurrent_callers() {
         }
         assert_eq!(created_count, 1, "{l}: exactly one caller created the row");
         assert_eq!(ids.len(), 1, "{l}: every caller got the same row");
+    })
+    .await;
+}
+
+/// A fixed-window counter, as `increment_or_create` is meant for.
+#[derive(Model, Debug, Clone)]
+#[model(table = "write_counters")]
+pub struct Counter {
+    /// The row's id.
+    #[field(primary_key)]
+    pub id: i64,
+    /// Which counter: the conflict target.
+    #[field(unique, max_length = 40)]
+    pub name: String,
+    /// Hits in the window.
+    pub hits: i64,
+    /// When the window began.
+    pub window_start: DateTime<Utc>,
+    /// When it ends: the reset condition's column.
+    pub expires_at: DateTime<Utc>,
+}
+
+async fn count_hit(db: &Db, name: &str, window: aksara::chrono::Duration) -> Counter {
+    let now = Utc::now();
+    Counter::objects()
+        .increment_or_create(
+            db,
+            Counter::NAME.eq(name),
+            Counter::HITS,
+            Counter::EXPIRES_AT.lte(now),
+            |new| new.window_start(now).expires_at(now + window),
+        )
+        .await
+        .expect("increment_or_create")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn increment_or_create_counts_resets_and_loses_no_hit_under_a_race() {
+    on_each_database(async |db, l| {
+        let hour = aksara::chrono::Duration::hours(1);
+        let first = count_hit(&db, "a", hour).await;
+        assert_eq!(first.hits, 1, "{l}: inserted with one hit");
+        let second = count_hit(&db, "a", hour).await;
+        assert_eq!(
+            (
+                second.hits,
+                second.id,
+                second.window_start,
+                second.expires_at
+            ),
+            (2, first.id, first.window_start, first.expires_at),
+            "{l}: counted in the same window, nothing else changed"
+        );
+        assert_eq!(count_hit(&db, "b", hour).await.hits, 1, "{l}: keys apart");
+
+        // A window that has passed starts again, every column from the new row
+        // (on MySQL the condition's column is assigned last for this to hold).
+        let short = aksara::chrono::Duration::milliseconds(200);
+        count_hit(&db, "c", short).await;
+        let before = count_hit(&db, "c", short).await;
+        assert_eq!(before.hits, 2, "{l}");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let after = count_hit(&db, "c", short).await;
+        assert_eq!(after.hits, 1, "{l}: reset once expired");
+        assert!(
+            after.window_start > before.window_start && after.expires_at > before.expires_at,
+            "{l}: the window moved with the count: {before:?} -> {after:?}"
+        );
+
+        let racers = (0..50).map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move { count_hit(&db, "raced", hour).await.hits })
+        });
+        let mut seen: Vec<i64> = futures_util::future::join_all(racers)
+            .await
+            .into_iter()
+            .map(|hits| hits.expect("task"))
+            .collect();
+        seen.sort_unstable();
+        assert_eq!(
+            seen,
+            (1..=50).collect::<Vec<_>>(),
+            "{l}: each racer saw its own count"
+        );
+        let stored = Counter::objects()
+            .get(&db, Counter::NAME.eq("raced"))
+            .await
+            .expect("the raced row");
+        assert_eq!(stored.hits, 50, "{l}: no hit lost");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn increment_or_create_refuses_a_lookup_that_names_no_unique_key() {
+    on_each_database(async |db, l| {
+        let now = Utc::now();
+        let not_unique = Counter::objects()
+            .increment_or_create(&db, Counter::HITS.eq(3), Counter::HITS, Counter::EXPIRES_AT.lte(now), |new| new)
+            .await;
+        let Err(Error::InvalidQuery(message)) = not_unique else {
+            panic!("{l}: expected InvalidQuery, got {not_unique:?}")
+        };
+        assert!(message.contains("unique key"), "{l}: {message}");
+        let two_columns = Counter::objects()
+            .increment_or_create(
+                &db,
+                Counter::NAME.eq("x"),
+                Counter::HITS,
+                Counter::EXPIRES_AT.lte(now) | Counter::HITS.gt(9),
+                |new| new,
+            )
+            .await;
+        assert!(
+            matches!(&two_columns, Err(Error::InvalidQuery(message)) if message.contains("one column")),
+            "{l}: {two_columns:?}"
+        );
+        let filtered = Counter::objects()
+            .filter(Counter::HITS.gt(0))
+            .increment_or_create(&db, Counter::NAME.eq("x"), Counter::HITS, Counter::EXPIRES_AT.lte(now), |new| new)
+            .await;
+        assert!(matches!(filtered, Err(Error::InvalidQuery(_))), "{l}");
+        let incomplete = Counter::objects()
+            .increment_or_create(&db, Counter::NAME.eq("x"), Counter::HITS, Counter::EXPIRES_AT.lte(now), |new| new)
+            .await;
+        assert!(matches!(incomplete, Err(Error::Validation(_))), "{l}: {incomplete:?}");
+        assert_eq!(Counter::objects().count(&db).await.expect("count"), 0, "{l}: nothing written");
     })
     .await;
 }

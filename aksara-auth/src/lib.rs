@@ -46,6 +46,7 @@ pub mod jwt;
 pub mod password;
 mod request;
 pub mod session;
+pub mod throttle;
 pub mod token;
 mod user;
 
@@ -61,6 +62,7 @@ pub use session::{
     DbSessionStore, MemoryStore, Session, SessionAuthentication, SessionLayer, SessionStore,
     get_user, login, logout, update_session_auth_hash,
 };
+pub use throttle::{ClientIp, Throttle, ThrottleSettings, Throttled};
 pub use user::{
     AuthUser, USER_SLOT, UserCache, UserId, ensure_user_model, install_password_validators,
     normalize_email, user_model, validate_password,

@@ -45,6 +45,11 @@ pub(crate) trait Dialect: Sync {
         true
     }
 
+    /// How an insert that meets the row holding its key updates that row instead.
+    fn upsert(&self) -> Upsert {
+        Upsert::OnConflict
+    }
+
     /// The generated column that holds `column` lower-cased for a case-insensitive
     /// unique field, for dialects that cannot index `LOWER(column)` itself; `None`
     /// (the default) indexes the expression.
@@ -107,6 +112,20 @@ pub(crate) struct PatternMatch {
     pub(crate) operator: &'static str,
     /// After the pattern: the `ESCAPE` clause where backslash is not the default.
     pub(crate) escape: &'static str,
+}
+
+/// How a dialect writes "insert this row, or update the one that has its key".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Upsert {
+    /// `INSERT INTO t AS t0 … ON CONFLICT (key) DO UPDATE SET c = …`: the stored
+    /// row is `t0.c`, the proposed one `excluded.c`, and every assignment sees the
+    /// stored row as it was (PostgreSQL; SQLite since 3.24).
+    OnConflict,
+    /// `INSERT INTO t … ON DUPLICATE KEY UPDATE c = …`: the stored row is `c`, the
+    /// proposed one `VALUES(c)`, and assignments run left to right, each seeing
+    /// the ones before it (MySQL, MariaDB). A conflict on any unique key of the
+    /// table triggers it.
+    OnDuplicateKey,
 }
 
 /// Appends `ident` between `quote`s, doubling any `quote` inside it.

@@ -15,7 +15,7 @@ pub(crate) mod postgres;
 pub(crate) mod sqlite;
 mod transaction;
 
-pub(crate) use dialect::Dialect;
+pub(crate) use dialect::{Dialect, Upsert};
 pub use transaction::Transaction;
 
 use std::fmt;
@@ -368,10 +368,43 @@ pub struct ExecResult {
     pub last_insert_id: Option<i64>,
 }
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for super::Db {}
-    impl Sealed for super::Transaction {}
+pub(crate) mod sealed {
+    use std::future::Future;
+
+    use super::{Row, Statement};
+    use crate::Result;
+
+    /// What only `aksara` may implement or call on an [`Executor`](super::Executor).
+    pub trait Sealed {
+        /// Runs `write`, then `read`, on one connection inside one transaction
+        /// (the caller's, for a [`Transaction`](super::Transaction)): the rows
+        /// `write` locked are read as it left them. For MySQL, which has no
+        /// `RETURNING`.
+        fn write_then_read(
+            &self,
+            write: Statement,
+            read: Statement,
+        ) -> impl Future<Output = Result<Option<Row>>> + Send;
+    }
+
+    impl Sealed for super::Db {
+        async fn write_then_read(&self, write: Statement, read: Statement) -> Result<Option<Row>> {
+            use super::Executor as _;
+            let tx = self.begin().await?;
+            tx.execute(write).await?;
+            let row = tx.fetch_optional(read).await?;
+            tx.commit().await?;
+            Ok(row)
+        }
+    }
+
+    impl Sealed for super::Transaction {
+        async fn write_then_read(&self, write: Statement, read: Statement) -> Result<Option<Row>> {
+            use super::Executor as _;
+            self.execute(write).await?;
+            self.fetch_optional(read).await
+        }
+    }
 }
 
 /// Where queries run: a [`Db`] pool or a [`Transaction`]. Every terminal query

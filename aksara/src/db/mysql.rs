@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use sqlx::error::DatabaseError;
 use sqlx::mysql::{MySqlPool, MySqlQueryResult};
 
-use super::dialect::{Dialect, PatternMatch, quote_with};
+use super::dialect::{Dialect, PatternMatch, Upsert, quote_with};
 use super::{DbOptions, RowInner, io::backend_io};
 use crate::model::{FieldMeta, ModelMeta};
 use crate::{Backend, Result, SqlType};
@@ -74,6 +74,10 @@ impl Dialect for MySqlDialect {
 
     fn has_returning(&self) -> bool {
         false
+    }
+
+    fn upsert(&self) -> Upsert {
+        Upsert::OnDuplicateKey
     }
 
     /// `email__lower`: MariaDB cannot index `LOWER(email)` itself, so the unique

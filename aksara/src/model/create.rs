@@ -168,14 +168,19 @@ impl<M: Model> Create<M> {
     /// assert!(matches!(missing_name, Err(aksara::Error::Validation(_))));
     /// # Ok(()) }
     /// ```
-    pub async fn exec<E: Executor + ?Sized>(mut self, db: &E) -> Result<M> {
+    pub async fn exec<E: Executor + ?Sized>(self, db: &E) -> Result<M> {
+        let values = self.into_values().await?;
+        insert_values::<M, E>(db, values).await
+    }
+
+    /// The row this create would insert, one value per field, validated.
+    pub(crate) async fn into_values(mut self) -> Result<Vec<Value>> {
         crate::value::resolve_all(self.values.iter_mut().flatten()).await?;
         let mut errors = ValidationErrors::default();
-        let prepared = self.prepare(&mut errors, &str::to_owned);
-        let Some(row) = prepared else {
-            return Err(Error::Validation(errors));
-        };
-        insert_values::<M, E>(db, row.values).await
+        match self.prepare(&mut errors, &str::to_owned) {
+            Some(row) => Ok(row.values),
+            None => Err(Error::Validation(errors)),
+        }
     }
 
     /// Validates every row, then inserts them all.

@@ -531,6 +531,110 @@ impl<M: Model> QuerySet<M> {
         }
     }
 
+    /// Adds one to `counter` in the row that `lookup` names, in one atomic
+    /// statement, and returns the row as it is stored afterwards (a fixed-window
+    /// counter: login throttling, quotas). With no such row, one is inserted from
+    /// the lookup's equalities, `counter` = 1 and `defaults`; a stored row for
+    /// which `reset_when` holds (its window has passed) is replaced by that new
+    /// row. Concurrent callers never lose a hit and never meet a unique-key error:
+    /// the database serialises them on the row.
+    ///
+    /// `lookup` is an equality on a unique key (the primary key, a `unique`
+    /// field or a `unique_together` set), the conflict target; `reset_when` names
+    /// one column. Call it on the manager itself, `Model::objects()`.
+    ///
+    /// One statement: `INSERT … ON CONFLICT (key) DO UPDATE … RETURNING` on
+    /// PostgreSQL and SQLite; on MySQL and MariaDB, `INSERT … ON DUPLICATE KEY
+    /// UPDATE` and a `SELECT` of the row in one transaction (within the caller's
+    /// when `db` is a [`Transaction`](crate::Transaction)), the row locked
+    /// between the two. The database's sequence advances on every call, insert or
+    /// not, as with any upsert.
+    ///
+    /// # Errors
+    /// [`Error::InvalidQuery`] for a filtered or sliced query set, a lookup that
+    /// is not an equality on a unique key (or is on a case-insensitive one), or a
+    /// `reset_when` naming more than one column; [`Error::Validation`] when the
+    /// new row is incomplete; or a database error.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// #[derive(Model, Debug, Clone)]
+    /// pub struct Quota {
+    ///     #[field(primary_key)] pub id: i64,
+    ///     #[field(unique, max_length = 64)] pub name: String,
+    ///     pub used: i64,
+    ///     pub resets_at: DateTime<Utc>,
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?; db.migrate().await?;
+    /// let hit = async || {
+    ///     let now = Utc::now();
+    ///     Quota::objects()
+    ///         .increment_or_create(
+    ///             &db,
+    ///             Quota::NAME.eq("api:jane"),
+    ///             Quota::USED,
+    ///             Quota::RESETS_AT.lte(now),
+    ///             |new| new.resets_at(now + chrono::Duration::hours(1)),
+    ///         )
+    ///         .await
+    /// };
+    /// assert_eq!(hit().await?.used, 1); // inserted
+    /// assert_eq!(hit().await?.used, 2); // counted
+    /// # Ok(()) }
+    /// ```
+    pub async fn increment_or_create<E: Executor + ?Sized>(
+        &self,
+        db: &E,
+        lookup: Filter<M>,
+        counter: Column<M, i64>,
+        reset_when: Filter<M>,
+        defaults: impl FnOnce(M::Create) -> M::Create,
+    ) -> Result<M> {
+        if self.filter.is_some() || self.limit.is_some() || self.offset.is_some() {
+            return Err(Error::InvalidQuery(
+                "increment_or_create works on the manager itself: call it on `Model::objects()` and name the row with `lookup`".into(),
+            ));
+        }
+        let key = unique_key::<M>(&lookup.expr)?;
+        let reset_field = single_field(&reset_when.expr).ok_or_else(|| {
+            Error::InvalidQuery(
+                "increment_or_create: `reset_when` must name exactly one column, such as `Model::EXPIRES_AT.lte(now)`".into(),
+            )
+        })?;
+        let mut create = Create::<M>::new();
+        create.set_equalities(&lookup.expr);
+        create.set(counter.index(), crate::Value::I64(1));
+        let values = defaults(M::Create::from_create(create))
+            .into_create()
+            .into_values()
+            .await?;
+        let backend = db.backend();
+        let statement = sql::upsert::increment(
+            backend,
+            &sql::upsert::Increment {
+                model: M::META,
+                values: &values,
+                key: &key,
+                counter: counter.index(),
+                reset_when: &reset_when.expr,
+                reset_field,
+            },
+        );
+        let row = if backend.dialect().has_returning() {
+            db.fetch_optional(statement).await?
+        } else {
+            let read = Self::new().filter(lookup).select_statement(backend, None);
+            db.write_then_read(statement, read).await?
+        };
+        let row = row.ok_or_else(|| Error::Decode {
+            column: M::META.fields[counter.index()].column.into(),
+            message: "the counting upsert gave no row back".into(),
+        })?;
+        crate::changes::notify(M::META.table, crate::changes::Change::Rows);
+        M::from_row(&row, 0)
+    }
+
     /// Inserts many rows with as few statements as the backend allows and returns
     /// them. Every row is validated before any is written.
     ///
@@ -560,4 +664,87 @@ impl<M: Model> QuerySet<M> {
         )
         .await
     }
+}
+
+/// The fields of the unique key `lookup` is an equality on, sorted; refuses any
+/// other lookup, since the database finds the conflicting row by that key alone.
+fn unique_key<M: Model>(lookup: &Expr) -> Result<Vec<usize>> {
+    fn equalities(expr: &Expr, fields: &mut Vec<usize>) -> bool {
+        match expr {
+            Expr::Compare {
+                field,
+                op: CompareOp::Eq,
+                ..
+            } => {
+                fields.push(*field);
+                true
+            }
+            Expr::And(left, right) => equalities(left, fields) && equalities(right, fields),
+            _ => false,
+        }
+    }
+    let meta = M::META;
+    let mut fields = Vec::new();
+    let refuse = |why: &str| {
+        Err(Error::InvalidQuery(format!(
+            "increment_or_create on {}: {why}",
+            meta.name
+        )))
+    };
+    if !equalities(lookup, &mut fields) {
+        return refuse(
+            "the lookup must be `=` comparisons joined by `&`, such as `Model::KEY.eq(key)`",
+        );
+    }
+    fields.sort_unstable();
+    fields.dedup();
+    let single = match fields.as_slice() {
+        [field] => Some(&meta.fields[*field]),
+        _ => None,
+    };
+    if single.is_some_and(|field| field.case_insensitive) {
+        return refuse(
+            "the lookup's field is unique regardless of case, which no conflict target can name; use a field that is `unique` as written",
+        );
+    }
+    let is_key = single.is_some_and(|field| field.primary_key || field.unique)
+        || meta.unique_together.iter().any(|set| {
+            let mut together: Vec<usize> = set
+                .iter()
+                .filter_map(|name| meta.fields.iter().position(|field| field.name == *name))
+                .collect();
+            together.sort_unstable();
+            together == fields
+        });
+    if !is_key {
+        return refuse(
+            "the lookup must name a unique key (the primary key, a `unique` field or a `unique_together` set), by which the database finds the row",
+        );
+    }
+    Ok(fields)
+}
+
+/// The one field `expr` names, if it names exactly one.
+fn single_field(expr: &Expr) -> Option<usize> {
+    fn visit(expr: &Expr, found: &mut Option<usize>) -> bool {
+        let mut one = |field: usize| match found {
+            Some(seen) => *seen == field,
+            None => {
+                *found = Some(field);
+                true
+            }
+        };
+        match expr {
+            Expr::Compare { field, .. }
+            | Expr::In { field, .. }
+            | Expr::IsNull { field, .. }
+            | Expr::Text { field, .. } => one(*field),
+            Expr::And(left, right) | Expr::Or(left, right) => {
+                visit(left, found) && visit(right, found)
+            }
+            Expr::Not(inner) => visit(inner, found),
+        }
+    }
+    let mut found = None;
+    visit(expr, &mut found).then_some(found).flatten()
 }

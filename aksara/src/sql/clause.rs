@@ -16,7 +16,8 @@ impl SqlWriter {
         self
     }
 
-    fn expr(&mut self, meta: &ModelMeta, expr: &Expr) {
+    /// The condition `expr`, its columns qualified as the writer says.
+    pub(crate) fn expr(&mut self, meta: &ModelMeta, expr: &Expr) {
         match expr {
             Expr::Compare { field, op, value } => {
                 self.column(meta, *field);

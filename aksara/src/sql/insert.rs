@@ -22,10 +22,27 @@ pub(crate) fn generates_key(meta: &ModelMeta, values: &[Value]) -> bool {
 /// `INSERT INTO t (cols) VALUES (…), (…)`, leaving out an auto-increment key that
 /// is still 0, with `RETURNING` the key when [`returns_keys`].
 pub(crate) fn insert(backend: Backend, meta: &'static ModelMeta, rows: &[Vec<Value>]) -> Statement {
-    let pk = meta.primary_key;
-    let skip_key = rows.first().is_some_and(|row| generates_key(meta, row));
     let mut sql = SqlWriter::new(backend);
-    sql.push("INSERT INTO ").ident(meta.table).push(" (");
+    sql.push("INSERT INTO ").ident(meta.table);
+    let skip_key = columns_and_values(&mut sql, meta, rows);
+    if skip_key && returns_keys(backend, rows.len()) {
+        sql.push(" RETURNING ").ident(meta.primary_key().column);
+    }
+    sql.finish(meta)
+}
+
+/// ` (cols) VALUES (…), (…)` after `INSERT INTO t`, leaving out an auto-increment
+/// key that is still 0; whether it was left out.
+pub(crate) fn columns_and_values<R: AsRef<[Value]>>(
+    sql: &mut SqlWriter,
+    meta: &ModelMeta,
+    rows: &[R],
+) -> bool {
+    let pk = meta.primary_key;
+    let skip_key = rows
+        .first()
+        .is_some_and(|row| generates_key(meta, row.as_ref()));
+    sql.push(" (");
     let mut first = true;
     for (index, field) in meta.fields.iter().enumerate() {
         if skip_key && index == pk {
@@ -41,7 +58,7 @@ pub(crate) fn insert(backend: Backend, meta: &'static ModelMeta, rows: &[Vec<Val
     for (r, row) in rows.iter().enumerate() {
         sql.push(if r == 0 { "(" } else { ", (" });
         let mut first = true;
-        for (index, value) in row.iter().enumerate() {
+        for (index, value) in row.as_ref().iter().enumerate() {
             if skip_key && index == pk {
                 continue;
             }
@@ -53,10 +70,7 @@ pub(crate) fn insert(backend: Backend, meta: &'static ModelMeta, rows: &[Vec<Val
         }
         sql.push(")");
     }
-    if skip_key && returns_keys(backend, rows.len()) {
-        sql.push(" RETURNING ").ident(meta.primary_key().column);
-    }
-    sql.finish(meta)
+    skip_key
 }
 
 #[cfg(test)]

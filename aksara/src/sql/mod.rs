@@ -10,6 +10,7 @@
 //! | `insert.rs` | `INSERT` of one or many rows, with `RETURNING` where keys come back that way |
 //! | `update.rs` | `UPDATE` by filter (written as the assignments come) and by primary key |
 //! | `delete.rs` | `DELETE` by filter |
+//! | `upsert.rs` | the counting upsert: `INSERT … ON CONFLICT … DO UPDATE` (MySQL: `ON DUPLICATE KEY UPDATE`) |
 //! | `table.rs` | `CREATE TABLE`, `CREATE INDEX`, and the `ALTER TABLE` that adds a lowered column |
 //! | `clause.rs` | what those share: `WHERE` (lookups), `ORDER BY`, `LIMIT`/`OFFSET` |
 //! | `writer.rs` | [`SqlWriter`], the one `String` and argument list a statement is written into |
@@ -28,6 +29,7 @@ pub(crate) mod insert;
 pub(crate) mod select;
 pub(crate) mod table;
 pub(crate) mod update;
+pub(crate) mod upsert;
 mod writer;
 
 #[cfg(test)]
