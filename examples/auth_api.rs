@@ -39,7 +39,7 @@ pub struct Member {
 /// The app: sessions in the database, three authenticators (JWT, opaque
 /// token, session) and the account router.
 fn app(db: Db, settings: &Settings) -> Result<Aksara, Box<dyn std::error::Error>> {
-    let accounts = AccountRoutes::<Member>::from_settings(settings)?;
+    let accounts = AccountRoutes::<Member>::from_settings(&db, settings)?;
     let sessions = SessionLayer::from_settings(DbSessionStore::new(db.clone()), settings)?
         .secure(!settings.debug); // plain http on localhost while debugging
     Ok(Aksara::new(db)

@@ -533,3 +533,54 @@ async fn the_session_flavour_logs_in_with_a_cookie_checked_for_csrf() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_account_and_per_address_right_password_included() {
+    on_each_database(async |db, label| {
+        let app = app(db);
+        register(&app, "jane@example.com").await;
+        let attempt = async |email: &str, password: &str| {
+            post(
+                &app,
+                "/auth/login",
+                json!({"email": email, "password": password}),
+            )
+            .await
+        };
+        for _ in 0..5 {
+            let reply = attempt("jane@example.com", "wrong").await;
+            assert_error(
+                label,
+                &reply,
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+            );
+        }
+        // Over the account's limit (5 per 5 minutes): even the right password.
+        for path in ["/auth/login", "/auth/token"] {
+            let reply = post(
+                &app,
+                path,
+                json!({"email": "Jane@EXAMPLE.com", "password": PASSWORD}),
+            )
+            .await;
+            assert_error(label, &reply, StatusCode::TOO_MANY_REQUESTS, "throttled");
+            let wait: u64 = reply.header(header::RETRY_AFTER).parse().unwrap();
+            assert!((1..=300).contains(&wait), "{label}: Retry-After {wait}");
+        }
+        // Per address (20 a minute), across accounts: 15 more failures on
+        // unknown accounts reach it, and then another account is refused too.
+        for i in 0..15 {
+            let reply = attempt(&format!("nobody{i}@example.com"), "wrong").await;
+            assert_error(
+                label,
+                &reply,
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+            );
+        }
+        let reply = attempt("someone@example.com", "wrong").await;
+        assert_error(label, &reply, StatusCode::TOO_MANY_REQUESTS, "throttled");
+    })
+    .await;
+}

@@ -13,7 +13,7 @@
 //! let settings = Settings::from_sources(Some("debug = true"), None::<(String, String)>)?;
 //! let db = Db::connect("sqlite::memory:").await?;
 //! db.migrate().await?;
-//! let accounts = AccountRoutes::<User>::from_settings(&settings)?;
+//! let accounts = AccountRoutes::<User>::from_settings(&db, &settings)?;
 //! let app = Aksara::new(db)
 //!     .middleware(
 //!         AuthenticationLayer::<User>::new()
@@ -46,6 +46,7 @@ use serde::Deserialize;
 use crate::authentication::primary_key;
 use crate::jwt::{Claims, Jwt, JwtError, TokenType};
 use crate::session::Session;
+use crate::throttle::{MemoryThrottleStore, Throttle, ThrottleSettings, client_ip};
 use crate::token::{Token, TokenSettings};
 use crate::{AuthUser, CurrentUser, authenticate, normalize_email, record_login};
 
@@ -65,6 +66,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub struct AccountRoutes<U> {
     jwt: Jwt,
     tokens: TokenSettings,
+    throttle: Throttle,
     user: PhantomData<fn() -> U>,
 }
 
@@ -79,7 +81,9 @@ impl<U> std::fmt::Debug for AccountRoutes<U> {
 
 impl<U: AuthUser> AccountRoutes<U> {
     /// Issues JWTs with `jwt` and opaque tokens with the default
-    /// [`TokenSettings`].
+    /// [`TokenSettings`], and throttles logins with the default
+    /// [`ThrottleSettings`] in this process's memory (see
+    /// [`throttle`](Self::throttle) for an app on several machines).
     ///
     /// ```
     /// # use aksara_auth::account::AccountRoutes;
@@ -88,26 +92,59 @@ impl<U: AuthUser> AccountRoutes<U> {
     /// ```
     #[must_use]
     pub fn new(jwt: Jwt) -> Self {
+        let defaults = ThrottleSettings::default();
         Self {
             jwt,
             tokens: TokenSettings::default(),
+            throttle: Throttle::new(
+                MemoryThrottleStore::new(defaults.memory_max_entries),
+                defaults,
+            ),
             user: PhantomData,
         }
     }
 
-    /// Reads `[jwt]` and `[tokens]` from `settings`.
+    /// Reads `[jwt]`, `[tokens]` and `[throttle]` from `settings` (a
+    /// `store = "database"` throttle counts in `db`).
     ///
     /// # Errors
     /// The settings' error, saying which key to fix.
     ///
     /// ```
     /// # use aksara_auth::account::AccountRoutes;
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let settings = aksara::Settings::from_sources(Some("debug = true"), None::<(String, String)>)?;
-    /// let routes = AccountRoutes::<aksara_auth::User>::from_settings(&settings)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// let db = aksara::Db::connect("sqlite::memory:").await?;
+    /// let routes = AccountRoutes::<aksara_auth::User>::from_settings(&db, &settings)?;
+    /// # Ok(()) }
     /// ```
-    pub fn from_settings(settings: &aksara::Settings) -> Result<Self, Box<dyn std::error::Error>> {
-        Ok(Self::new(Jwt::from_settings(settings)?).tokens(settings.section::<TokenSettings>()?))
+    pub fn from_settings(
+        db: &Db,
+        settings: &aksara::Settings,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        Ok(Self::new(Jwt::from_settings(settings)?)
+            .tokens(settings.section::<TokenSettings>()?)
+            .throttle(Throttle::from_settings(db, settings)?))
+    }
+
+    /// Counts failed logins (and, later, reset and verification mails) with
+    /// `throttle`: after its limit even the right password gets 429
+    /// `throttled` with `Retry-After`, until the window passes. Give every
+    /// instance of an app one shared store (database or Redis) for one shared
+    /// limit.
+    ///
+    /// ```
+    /// # use aksara_auth::account::AccountRoutes;
+    /// # use aksara_auth::jwt::{Jwt, JwtAlgorithm};
+    /// use aksara_auth::Throttle;
+    /// use aksara_auth::throttle::{MemoryThrottleStore, ThrottleSettings};
+    /// let routes = AccountRoutes::<aksara_auth::User>::new(Jwt::hmac(JwtAlgorithm::Hs256, &[7; 32]).unwrap())
+    ///     .throttle(Throttle::new(MemoryThrottleStore::new(10_000), ThrottleSettings::default()));
+    /// ```
+    #[must_use]
+    pub fn throttle(mut self, throttle: Throttle) -> Self {
+        self.throttle = throttle;
+        self
     }
 
     /// How `POST /token` issues opaque tokens.
@@ -154,6 +191,7 @@ impl<U: AuthUser> AccountRoutes<U> {
         let state = Arc::new(Accounts::<U> {
             jwt: self.jwt,
             tokens: self.tokens,
+            throttle: self.throttle,
             user: PhantomData,
         });
         axum::Router::new()
@@ -175,6 +213,7 @@ impl<U: AuthUser> AccountRoutes<U> {
 struct Accounts<U> {
     jwt: Jwt,
     tokens: TokenSettings,
+    throttle: Throttle,
     user: PhantomData<fn() -> U>,
 }
 
@@ -223,13 +262,23 @@ struct Credentials {
     password: String,
 }
 
-/// Checks `credentials` and records the login.
-async fn check_credentials<U: AuthUser>(db: &Db, credentials: &Credentials) -> Result<U, ApiError> {
-    let Some(mut user) = authenticate::<U>(db, &credentials.email, &credentials.password).await?
-    else {
+/// Checks `credentials` under the login throttle: refused outright while the
+/// account or the client's address is over its limit (the right password
+/// included), counted when wrong, the account's count cleared when right.
+async fn check_credentials<U: AuthUser>(
+    accounts: &Accounts<U>,
+    db: &Db,
+    parts: &axum::http::request::Parts,
+    credentials: &Credentials,
+) -> Result<U, ApiError> {
+    let throttle = &accounts.throttle;
+    let ip = client_ip(parts, throttle.settings().trusted_proxies);
+    throttle.check_login(&credentials.email, ip).await?;
+    let Some(user) = authenticate::<U>(db, &credentials.email, &credentials.password).await? else {
+        throttle.login_failed(&credentials.email, ip).await;
         return Err(invalid_credentials());
     };
-    record_login(db, &mut user).await?;
+    throttle.login_succeeded(&credentials.email).await;
     Ok(user)
 }
 
@@ -344,9 +393,11 @@ fn set_by_name<U: AuthUser>(create: &mut Create<U>, name: &str, value: aksara::V
 async fn login_jwt<U: AuthUser>(
     State(accounts): Shared<U>,
     db: Db,
+    parts: axum::http::request::Parts,
     Json(credentials): Json<Credentials>,
 ) -> Result<Response, ApiError> {
-    let user = check_credentials::<U>(&db, &credentials).await?;
+    let mut user = check_credentials(&accounts, &db, &parts, &credentials).await?;
+    record_login(&db, &mut user).await?;
     jwt_login(&accounts, &db, &user, StatusCode::OK).await
 }
 
@@ -354,9 +405,11 @@ async fn login_jwt<U: AuthUser>(
 async fn login_token<U: AuthUser>(
     State(accounts): Shared<U>,
     db: Db,
+    parts: axum::http::request::Parts,
     Json(credentials): Json<Credentials>,
 ) -> Result<Response, ApiError> {
-    let user = check_credentials::<U>(&db, &credentials).await?;
+    let mut user = check_credentials(&accounts, &db, &parts, &credentials).await?;
+    record_login(&db, &mut user).await?;
     let issued = Token::issue(&db, &user, &accounts.tokens).await?;
     Ok(no_store(
         StatusCode::OK,
@@ -367,14 +420,13 @@ async fn login_token<U: AuthUser>(
 /// `POST /session/login`: a session cookie, for browser apps (CSRF-checked
 /// as every session login is).
 async fn login_session<U: AuthUser>(
+    State(accounts): Shared<U>,
     db: Db,
     session: Session,
+    parts: axum::http::request::Parts,
     Json(credentials): Json<Credentials>,
 ) -> Result<Response, ApiError> {
-    let Some(mut user) = authenticate::<U>(&db, &credentials.email, &credentials.password).await?
-    else {
-        return Err(invalid_credentials());
-    };
+    let mut user = check_credentials(&accounts, &db, &parts, &credentials).await?;
     crate::login(&session, &db, &mut user).await?;
     Ok(no_store(
         StatusCode::OK,

@@ -105,7 +105,7 @@ impl fmt::Display for Rate {
             (1000, "s"),
         ]
         .into_iter()
-        .find(|(size, _)| millis % size == 0)
+        .find(|(size, _)| millis.is_multiple_of(*size))
         .map_or((millis, "ms"), |(size, unit)| (millis / size, unit));
         write!(f, "{}/{count}{unit}", self.limit)
     }
