@@ -503,6 +503,41 @@ async fn forwarded_for_is_read_from_the_right_through_the_trusted_proxies() {
     assert_eq!(text, "203.0.113.5");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn logins_abandoned_mid_hash_still_count_as_attempts() {
+    let db = Db::connect("sqlite::memory:").await.expect("sqlite");
+    db.migrate().await.expect("migrate");
+    User::objects()
+        .create()
+        .email("jane@example.com")
+        .password("correct horse battery")
+        .exec(&db)
+        .await
+        .expect("user");
+    let mut config = ThrottleSettings::default();
+    config.login_attempts_per_ip = rate("3/1m");
+    let app = app(db, Throttle::new(MemoryThrottleStore::new(1000), config));
+    for n in 0..3 {
+        // The client hangs up while the password is hashed: the handler is
+        // dropped before `login_failed`, as hyper drops it on a closed connection.
+        let abandoned = tokio::time::timeout(
+            Duration::from_millis(2),
+            login(&app, &format!("guess{n}@example.com"), "guess", None),
+        )
+        .await;
+        assert!(
+            abandoned.is_err(),
+            "attempt {n} finished within 2 ms: no hash ran?"
+        );
+    }
+    let refused = login(&app, "jane@example.com", "correct horse battery", None).await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "three abandoned logins used the address's attempts"
+    );
+}
+
 /// A raw HTTP/1.1 request on a new connection; the response as text.
 async fn raw_request(address: SocketAddr, request: String) -> String {
     let mut stream = tokio::net::TcpStream::connect(address)
@@ -673,8 +708,8 @@ async fn from_settings_builds_the_configured_store() {
             .count(&db)
             .await
             .expect("count"),
-        2,
-        "one row for the account, one for the address"
+        3,
+        "rows for the account, the address's failures and the second address's attempt"
     );
 
     if let Ok(url) = std::env::var("AKSARA_TEST_REDIS_URL") {

@@ -2,6 +2,9 @@
 //! logins per 5 minutes per account and 20 per minute per client address;
 //! 5 password-reset and 5 verification mails per minute per address.
 //!
+//! Every login tried also counts against its address (30 a minute, allauth's
+//! `login` rate), answered or not.
+//!
 //! A [`Throttle`] counts in fixed windows: a window starts at a key's first hit
 //! and lasts the [`Rate`]'s `per`. Once an account's or an address's failures
 //! reach the limit, [`Throttle::check_login`] refuses every login for it, the
@@ -61,6 +64,7 @@
 //!
 //! When a counter reaches its limit a `warn` event on target
 //! `aksara_auth::throttle` names the scope (`login_account`, `login_ip`,
+//! `login_attempts_ip`,
 //! `forgot_password`, `send_verification`, `app`), the window and the key's
 //! short digest ([`ThrottleKey::short`]); for per-address limits it also names
 //! the address, which operators need to block a source. Emails never appear in
@@ -338,6 +342,11 @@ impl Throttle {
         Self::counter("login_ip", &network(ip), rate, Some(ip))
     }
 
+    fn attempts_counter(&self, ip: IpAddr) -> Counter {
+        let rate = self.inner.settings.login_attempts_per_ip;
+        Self::counter("login_attempts_ip", &network(ip), rate, Some(ip))
+    }
+
     /// A store result, or `None` after logging its failure: the throttle fails
     /// open (see the [module notes](self)).
     fn open<T>(result: Result<T, ThrottleError>, counter: &Counter) -> Option<T> {
@@ -403,7 +412,11 @@ impl Throttle {
 
     /// Whether a login for `email` from `ip` may be tried: refused once the
     /// account's or the address's failures reached their limit, until that
-    /// window ends (the longer wait when both did). Counts nothing.
+    /// window ends (the longer wait when several did). Counts one attempt for
+    /// the address (`login_attempts_per_ip`, 30 a minute): a client that hangs
+    /// up while its password is checked never reaches
+    /// [`login_failed`](Self::login_failed), so only this count refuses a
+    /// flood of abandoned logins before the user lookup and the hash.
     ///
     /// # Errors
     /// [`Throttled`] with the wait.
@@ -422,11 +435,17 @@ impl Throttle {
             return Ok(());
         }
         let (account, address) = (self.account_counter(email), self.ip_counter(ip));
-        match tokio::join!(self.peek(&account), self.peek(&address)) {
-            (Err(a), Err(b)) => Err(a.max_wait(b)),
-            (Err(refused), Ok(())) | (Ok(()), Err(refused)) => Err(refused),
-            (Ok(()), Ok(())) => Ok(()),
-        }
+        let attempts = self.attempts_counter(ip);
+        let verdicts = tokio::join!(
+            self.count(&attempts),
+            self.peek(&account),
+            self.peek(&address)
+        );
+        [verdicts.0, verdicts.1, verdicts.2]
+            .into_iter()
+            .filter_map(Result::err)
+            .reduce(Throttled::max_wait)
+            .map_or(Ok(()), Err)
     }
 
     /// Counts a failed login for `email` (its account) and `ip`.

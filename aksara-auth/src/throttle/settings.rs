@@ -150,6 +150,7 @@ pub enum ThrottleStoreKind {
 /// | `trusted_proxies` | `AKSARA_THROTTLE_TRUSTED_PROXIES` | integer: proxies in front that append to `X-Forwarded-For` | `0` |
 /// | `login_failed_per_account` | `AKSARA_THROTTLE_LOGIN_FAILED_PER_ACCOUNT` | [`Rate`] | `"5/5m"` |
 /// | `login_failed_per_ip` | `AKSARA_THROTTLE_LOGIN_FAILED_PER_IP` | [`Rate`] | `"20/1m"` |
+/// | `login_attempts_per_ip` | `AKSARA_THROTTLE_LOGIN_ATTEMPTS_PER_IP` | [`Rate`]: every login tried, failed or not, answered or abandoned | `"30/1m"` |
 /// | `forgot_password` | `AKSARA_THROTTLE_FORGOT_PASSWORD` | [`Rate`], per address | `"5/1m"` |
 /// | `send_verification` | `AKSARA_THROTTLE_SEND_VERIFICATION` | [`Rate`], per address | `"5/1m"` |
 /// | `memory_max_entries` | `AKSARA_THROTTLE_MEMORY_MAX_ENTRIES` | integer ≥ 1: the memory store's cap | `100000` |
@@ -190,6 +191,10 @@ pub struct ThrottleSettings {
     pub login_failed_per_account: Rate,
     /// Failed logins per client address before its logins are refused.
     pub login_failed_per_ip: Rate,
+    /// Logins tried per client address, counted before the password is checked
+    /// (allauth's `login` rate): this is what refuses a flood of logins whose
+    /// clients hang up before the answer, which never get as far as a failure.
+    pub login_attempts_per_ip: Rate,
     /// Password-reset mails asked for per address.
     pub forgot_password: Rate,
     /// Verification mails asked for per address.
@@ -208,6 +213,7 @@ impl Default for ThrottleSettings {
             trusted_proxies: 0,
             login_failed_per_account: Rate::new(5, 5 * minute),
             login_failed_per_ip: Rate::new(20, minute),
+            login_attempts_per_ip: Rate::new(30, minute),
             forgot_password: Rate::new(5, minute),
             send_verification: Rate::new(5, minute),
             memory_max_entries: 100_000,
@@ -224,6 +230,7 @@ impl fmt::Debug for ThrottleSettings {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("login_failed_per_account", &self.login_failed_per_account)
             .field("login_failed_per_ip", &self.login_failed_per_ip)
+            .field("login_attempts_per_ip", &self.login_attempts_per_ip)
             .field("forgot_password", &self.forgot_password)
             .field("send_verification", &self.send_verification)
             .field("memory_max_entries", &self.memory_max_entries)
