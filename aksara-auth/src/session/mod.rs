@@ -124,6 +124,9 @@ mod settings;
 mod store;
 
 pub use ::cookie::SameSite;
+// The cookie and id readers, for `__private::SessionCookieCodec` (the fuzz targets).
+pub(crate) use cookie::{CookieRead, CookieSettings, Signer};
+pub(crate) use id::SessionId;
 pub use authentication::SessionAuthentication;
 pub use chrono::Duration;
 pub use error::{BoxError, SessionConfigError, SessionError, SessionRejection, SessionStoreError};
