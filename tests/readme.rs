@@ -38,7 +38,10 @@ fn the_newcomer_and_fuzz_crates_are_outside_the_workspace() {
         .expect("the root Cargo.toml excludes crates from the workspace");
     // `fuzz/` needs nightly (libfuzzer-sys): a stable workspace build must not see it.
     for excluded in ["\"newcomer\"", "\"fuzz\""] {
-        assert!(exclude.contains(excluded), "{excluded} missing from {exclude}");
+        assert!(
+            exclude.contains(excluded),
+            "{excluded} missing from {exclude}"
+        );
     }
     let fuzz = read("fuzz/Cargo.toml");
     assert!(fuzz.contains("\n[workspace]\n") && fuzz.contains("cargo-fuzz = true"));

@@ -99,14 +99,8 @@ fn check_accepted(
     assert_eq!(text("email"), Some(claims.email.as_str()));
     assert_eq!(text("jti"), Some(claims.jti.as_str()));
     assert_eq!(text("ver"), Some(claims.ver.as_str()));
-    assert_eq!(
-        payload.get("exp").and_then(Value::as_u64),
-        Some(claims.exp)
-    );
-    assert_eq!(
-        payload.get("iat").and_then(Value::as_u64),
-        Some(claims.iat)
-    );
+    assert_eq!(payload.get("exp").and_then(Value::as_u64), Some(claims.exp));
+    assert_eq!(payload.get("iat").and_then(Value::as_u64), Some(claims.iat));
     assert!(claims.exp >= before, "an expired token accepted");
     assert_eq!(claims.token_type, token_type);
     let expected_type = match token_type {
@@ -144,7 +138,13 @@ fn check_accepted(
     let again: Claims = serde_json::from_slice(&written).expect("written claims read back");
     assert_eq!(
         (&again.sub, &again.email, again.exp, again.iat, &again.jti),
-        (&claims.sub, &claims.email, claims.exp, claims.iat, &claims.jti)
+        (
+            &claims.sub,
+            &claims.email,
+            claims.exp,
+            claims.iat,
+            &claims.jti
+        )
     );
     assert_eq!(
         (again.token_type, &again.ver, &again.iss, &again.aud),

@@ -1028,26 +1028,33 @@ mod tests {
             0..4,
         );
         (
-            (any::<String>(), any::<String>(), any::<String>(), any::<String>()),
+            (
+                any::<String>(),
+                any::<String>(),
+                any::<String>(),
+                any::<String>(),
+            ),
             (0..u64::MAX / 2, any::<u64>(), any::<bool>()),
             extra,
         )
-            .prop_map(|((sub, email, jti, ver), (ttl, iat, refresh), extra)| Claims {
-                sub,
-                email,
-                exp: unix_now() + 60 + ttl,
-                iat,
-                jti,
-                token_type: if refresh {
-                    TokenType::Refresh
-                } else {
-                    TokenType::Access
+            .prop_map(
+                |((sub, email, jti, ver), (ttl, iat, refresh), extra)| Claims {
+                    sub,
+                    email,
+                    exp: unix_now() + 60 + ttl,
+                    iat,
+                    jti,
+                    token_type: if refresh {
+                        TokenType::Refresh
+                    } else {
+                        TokenType::Access
+                    },
+                    ver,
+                    iss: None,
+                    aud: None,
+                    extra: extra.into_iter().collect(),
                 },
-                ver,
-                iss: None,
-                aud: None,
-                extra: extra.into_iter().collect(),
-            })
+            )
     }
 
     // The fuzz target `jwt_decode` (`fuzz/`) checks the same on nightly for
