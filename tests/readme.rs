@@ -30,9 +30,21 @@ fn the_getting_started_blocks_are_the_newcomer_crate() {
 }
 
 #[test]
-fn the_newcomer_crate_is_outside_the_workspace() {
+fn the_newcomer_and_fuzz_crates_are_outside_the_workspace() {
     let manifest = read("Cargo.toml");
-    assert!(manifest.contains("exclude = [\"newcomer\"]"));
+    let exclude = manifest
+        .lines()
+        .find(|line| line.starts_with("exclude = ["))
+        .expect("the root Cargo.toml excludes crates from the workspace");
+    // `fuzz/` needs nightly (libfuzzer-sys): a stable workspace build must not see it.
+    for excluded in ["\"newcomer\"", "\"fuzz\""] {
+        assert!(
+            exclude.contains(excluded),
+            "{excluded} missing from {exclude}"
+        );
+    }
+    let fuzz = read("fuzz/Cargo.toml");
+    assert!(fuzz.contains("\n[workspace]\n") && fuzz.contains("cargo-fuzz = true"));
     // Its own profile lines are the ones the slow-hash warning quotes.
     assert!(read("newcomer/Cargo.toml").contains("[profile.dev.package.argon2]\nopt-level = 3"));
 }

@@ -201,49 +201,66 @@ mod tests {
         );
     }
 
-    /// Any bytes: no panic, and what is accepted keeps the documented shape.
-    #[test]
-    fn arbitrary_bytes_never_panic_and_accepted_values_have_the_documented_shape() {
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        let pieces: [&[u8]; 9] = [
-            b"Bearer",
-            b"Token",
-            b" ",
-            b"  ",
-            b"a.b",
-            b"\xc3\xa9",
-            b"\t",
-            b"(",
-            b"Zz9-_~",
-        ];
-        for _ in 0..100_000 {
-            let mut value = Vec::new();
-            for _ in 0..(next() % 10) {
-                if next() % 5 == 0 {
-                    value.push(u8::try_from(next() % 256).unwrap());
-                } else {
-                    value.extend_from_slice(pieces[usize::try_from(next() % 9).unwrap()]);
+    use proptest::strategy::Strategy as _;
+
+    // The fuzz target `authorization_header` (`fuzz/`) checks the same on
+    // nightly for minutes; these run on stable with every `cargo test`.
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Any bytes: no panic, the same answer twice and through a header
+        /// map, and what is accepted keeps the documented shape.
+        #[test]
+        fn arbitrary_bytes_never_panic_and_accepted_values_have_the_documented_shape(
+            value in proptest::prop_oneof![
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+                "(Bearer|Token| |a\\.b|\\(|\t|é|Zz9-_~){0,12}".prop_map(String::into_bytes),
+            ]
+        ) {
+            let parsed = Authorization::parse(&value);
+            proptest::prop_assert_eq!(Authorization::parse(&value), parsed);
+            if let Ok(header) = axum::http::HeaderValue::from_bytes(&value) {
+                let mut headers = HeaderMap::new();
+                headers.insert(AUTHORIZATION, header);
+                proptest::prop_assert_eq!(Authorization::of(&headers), parsed);
+            }
+            match parsed {
+                Authorization::Credentials { scheme, credentials } => {
+                    proptest::prop_assert!(!scheme.is_empty() && scheme.bytes().all(is_token_char));
+                    proptest::prop_assert_eq!(credentials, credentials.trim_matches(' '));
+                    proptest::prop_assert!(
+                        credentials.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
+                    );
                 }
+                Authorization::Malformed(_) => {}
+                Authorization::Absent => proptest::prop_assert!(false, "Absent from parse"),
             }
-            if let Authorization::Credentials {
-                scheme,
-                credentials,
-            } = Authorization::parse(&value)
-            {
-                assert!(!scheme.is_empty() && scheme.bytes().all(is_token_char));
-                assert_eq!(credentials, credentials.trim_matches(' '));
-                assert!(
-                    credentials
-                        .bytes()
-                        .all(|b| b == b' ' || b.is_ascii_graphic())
-                );
-            }
+        }
+
+        /// `<spaces><scheme><spaces><credentials><spaces>` reads back as the
+        /// scheme and the credentials.
+        #[test]
+        fn well_formed_values_round_trip(
+            scheme in "[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]{0,15}",
+            credentials in "([!-~]([ !-~]{0,40}[!-~])?)?",
+            before in " {0,3}",
+            between in " {1,3}",
+            after in " {0,3}",
+        ) {
+            // A scheme alone must be letters (else it reads as a bare credential).
+            proptest::prop_assume!(
+                !credentials.is_empty() || scheme.bytes().all(|b| b.is_ascii_alphabetic())
+            );
+            let value = format!("{before}{scheme}{between}{credentials}{after}");
+            let parsed = Authorization::parse(value.as_bytes());
+            proptest::prop_assert_eq!(
+                parsed,
+                Authorization::Credentials { scheme: &scheme, credentials: &credentials }
+            );
+            proptest::prop_assert_eq!(
+                parsed.credentials_for(&scheme.to_ascii_lowercase()),
+                Some(credentials.as_str())
+            );
         }
     }
 }

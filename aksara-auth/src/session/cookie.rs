@@ -384,4 +384,78 @@ mod tests {
         assert!(!is_cookie_name("a b") && !is_cookie_name("a;b") && !is_cookie_name(""));
         assert!(is_attribute_value("/app") && !is_attribute_value("/a;b"));
     }
+
+    fn is_base64url(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    // The fuzz target `session_cookie` (`fuzz/`) checks the same on nightly for
+    // minutes; these run on stable with every `cargo test`.
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Any text: an id exactly when it is 43 base64url characters, and its
+        /// key the SHA-256 of it.
+        #[test]
+        fn ids_parse_exactly_when_they_have_the_shape(
+            text in proptest::prop_oneof![
+                proptest::prelude::any::<String>(),
+                "[A-Za-z0-9_=+/-]{42,44}",
+            ]
+        ) {
+            let shaped = text.len() == 43 && text.bytes().all(is_base64url);
+            let parsed = SessionId::parse(&text);
+            proptest::prop_assert_eq!(parsed.is_some(), shaped);
+            if let Some(id) = parsed {
+                proptest::prop_assert_eq!(id.cookie_value(), text.as_str());
+                let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+                proptest::prop_assert_eq!(id.key().as_str(), URL_SAFE_NO_PAD.encode(digest));
+            }
+        }
+
+        /// Any `Cookie` header: no panic, and no session without the key's tag.
+        #[test]
+        fn arbitrary_cookie_headers_never_give_a_session(
+            header in proptest::prop_oneof![
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+                "((session|other)=[A-Za-z0-9_\"=-]{0,90}(; )?){0,3}".prop_map(String::into_bytes),
+            ]
+        ) {
+            let mut headers = HeaderMap::new();
+            if let Ok(value) = HeaderValue::from_bytes(&header) {
+                headers.insert(header::COOKIE, value);
+            }
+            proptest::prop_assert!(!matches!(settings().read(&headers), CookieRead::Valid(_)));
+        }
+
+        /// An id from any bytes, signed, reads back next to any other cookie;
+        /// with any byte of its value changed to any other, it does not.
+        #[test]
+        fn signed_ids_round_trip_and_changed_ones_do_not(
+            bytes in proptest::prelude::any::<[u8; 32]>(),
+            before in "([a-z]{1,6}=[a-z0-9]{0,6}; ){0,3}",
+            at in proptest::prelude::any::<proptest::sample::Index>(),
+            byte in proptest::prelude::any::<u8>(),
+        ) {
+            let settings = settings();
+            let id = SessionId::parse(&URL_SAFE_NO_PAD.encode(bytes)).unwrap();
+            let now = Utc::now();
+            let sent = pair(&settings.set_cookie(&id, now, now + Duration::days(1)).unwrap());
+            let CookieRead::Valid(read) = settings.read(&request_with(&format!("{before}{sent}"))) else {
+                return Err(proptest::test_runner::TestCaseError::fail("a signed cookie refused"));
+            };
+            proptest::prop_assert_eq!(read, id);
+
+            let mut changed = sent.into_bytes();
+            let at = "session=".len() + at.index(changed.len() - "session=".len());
+            changed[at] = if changed[at] == byte { byte ^ 0x01 } else { byte };
+            let mut headers = HeaderMap::new();
+            if let Ok(value) = HeaderValue::from_bytes(&changed) {
+                headers.insert(header::COOKIE, value);
+            }
+            proptest::prop_assert!(!matches!(settings.read(&headers), CookieRead::Valid(_)));
+        }
+    }
 }

@@ -124,10 +124,13 @@ mod settings;
 mod store;
 
 pub use ::cookie::SameSite;
+// The cookie and id readers, for `__private::SessionCookieCodec` (the fuzz targets).
 pub use authentication::SessionAuthentication;
 pub use chrono::Duration;
+pub(crate) use cookie::{CookieRead, CookieSettings, Signer};
 pub use error::{BoxError, SessionConfigError, SessionError, SessionRejection, SessionStoreError};
 pub use handle::Session;
+pub(crate) use id::SessionId;
 pub use id::SessionKey;
 pub use layer::SessionLayer;
 pub use login::{get_user, login, logout, update_session_auth_hash};
