@@ -109,11 +109,15 @@ async fn each_failure_path_costs_one_current_hash() {
         }
         let fastest = |samples: &[Duration]| samples.iter().min().copied().unwrap();
         let baseline = fastest(&times[0]);
+        // The derivation counts above are the exact check; the timing one catches
+        // a path that skips or doubles the hash (ratio near 0 or 2). ±10 % failed
+        // CI once at 0.89× on a loaded machine with every path hashing once, so
+        // the band is wide enough for load and still far from 0 and 2.
         for (index, (login, ..)) in paths.iter().enumerate().skip(1) {
             let path = fastest(&times[index]);
             let ratio = path.as_secs_f64() / baseline.as_secs_f64();
             assert!(
-                (0.9..=1.1).contains(&ratio),
+                (0.75..=1.33).contains(&ratio),
                 "{}: {login} took {path:?}, the wrong-password path {baseline:?} ({ratio:.2}×)",
                 test_db.label
             );
