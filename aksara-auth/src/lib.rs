@@ -41,6 +41,7 @@ pub mod account;
 pub mod authentication;
 mod cache;
 pub mod csrf;
+pub mod email;
 pub mod guard;
 pub mod jwt;
 pub mod password;
