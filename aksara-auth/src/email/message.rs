@@ -23,7 +23,9 @@ pub(crate) fn build(from: &str, email: &Email) -> Result<Message, EmailError> {
     let builder = Message::builder()
         .from(mailbox("from", from)?)
         .to(mailbox("to", &email.to)?)
-        .subject(email.subject.as_str());
+        .subject(email.subject.as_str())
+        // A generated `<random@hostname>` id: mail without one scores as spam.
+        .message_id(None);
     let built = match &email.html {
         None => builder.singlepart(lettre::message::SinglePart::plain(email.text.clone())),
         Some(html) => builder.multipart(MultiPart::alternative_plain_html(
@@ -55,6 +57,7 @@ mod tests {
         assert!(text.contains("To: jane@example.com\r\n"), "{text}");
         assert!(text.contains("Subject: Hello\r\n"), "{text}");
         assert!(text.contains("Body text"), "{text}");
+        assert!(text.contains("Message-ID: <"), "{text}");
         assert!(!text.contains("multipart"), "{text}");
     }
 
