@@ -2,10 +2,11 @@
 //! `.eml` file per message, the console, the `[email]` settings, `send_later`
 //! swallowing and logging a failure, and SMTP against a real server on loopback
 //! (`tests/fixtures/smtp_server.py`, aiosmtpd) when `AKSARA_TEST_SMTP_URL` and
-//! `AKSARA_TEST_SMTP_DIR` are set: plain, AUTH, and a refused password. CI sets
-//! both; without them the SMTP tests print a note and pass. STARTTLS and TLS are
-//! not tested (the backend trusts Mozilla's roots only, and a test server has a
-//! self-signed certificate).
+//! `AKSARA_TEST_SMTP_DIR` are set: plain, AUTH, a refused password, and with
+//! `AKSARA_TEST_SMTP_STARTTLS_URL` and `AKSARA_TEST_SMTP_CA` STARTTLS to a
+//! server whose certificate a test CA signed (refused without that CA). CI sets
+//! them all; without them the SMTP tests print a note and pass. Implicit TLS
+//! (`smtps://`) is not tested.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -476,4 +477,48 @@ async fn smtp_logs_in_with_the_urls_credentials() {
     .unwrap_err();
     assert!(matches!(err, EmailError::Transport { .. }), "{err}");
     assert!(!err.to_string().contains("wrong-password"), "{err}");
+}
+
+#[tokio::test]
+async fn smtp_starttls_delivers_to_a_server_whose_ca_is_trusted_and_only_then() {
+    let test = "smtp_starttls_delivers_to_a_server_whose_ca_is_trusted_and_only_then";
+    let Some((_, dir)) = smtp_server(test) else {
+        return;
+    };
+    let (Ok(url), Ok(ca)) = (
+        std::env::var("AKSARA_TEST_SMTP_STARTTLS_URL"),
+        std::env::var("AKSARA_TEST_SMTP_CA"),
+    ) else {
+        println!(
+            "note: {test} skipped: set AKSARA_TEST_SMTP_STARTTLS_URL \
+             (smtp://127.0.0.1:2526?tls=required) and AKSARA_TEST_SMTP_CA (.ci/run does)"
+        );
+        return;
+    };
+    let mut url = url::Url::parse(&url).expect("AKSARA_TEST_SMTP_STARTTLS_URL is a URL");
+    url.set_username("mailer").unwrap();
+    url.set_password(Some("p@ss word")).unwrap();
+    let pem = std::fs::read(&ca).expect("AKSARA_TEST_SMTP_CA is a readable PEM file");
+
+    let subject = format!("STARTTLS {}", uuid::Uuid::new_v4());
+    let backend =
+        SmtpBackend::with_root_certificate(url.as_str(), Duration::from_secs(10), &pem).unwrap();
+    Mailer::new(backend, "noreply@example.com")
+        .send(&Email::new("jane@example.com", &subject, "Over TLS"))
+        .await
+        .unwrap();
+    let record = received(&dir, &subject);
+    assert_eq!(record["tls"], true);
+    assert_eq!(record["login"], "mailer");
+
+    // Without the CA the certificate is refused: no message, a transport error.
+    let err = Mailer::new(
+        SmtpBackend::new(url.as_str(), Duration::from_secs(10)).unwrap(),
+        "noreply@example.com",
+    )
+    .send(&Email::new("jane@example.com", "Untrusted", "Hello"))
+    .await
+    .unwrap_err();
+    assert!(matches!(err, EmailError::Transport { .. }), "{err}");
+    assert!(!err.to_string().contains("p@ss"), "{err}");
 }

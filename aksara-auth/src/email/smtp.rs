@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use super::{Email, EmailBackend, EmailError, message};
@@ -25,7 +26,8 @@ const EXPECTED_URL: &str = "expected smtp://user:password@host:587?tls=required 
 /// | `smtp://host:25` | plain (a relay on the same machine or network) |
 ///
 /// User and password are percent-encoded in the URL (`%40` for `@`). Servers'
-/// certificates are checked against Mozilla's roots (`webpki-roots`). `Debug`
+/// certificates are checked against Mozilla's roots (`webpki-roots`), plus a CA
+/// given to [`with_root_certificate`](Self::with_root_certificate). `Debug`
 /// shows the URL without its password.
 ///
 /// ```
@@ -59,6 +61,37 @@ impl SmtpBackend {
     /// assert!(err.to_string().starts_with("invalid email setting `smtp_url`"));
     /// ```
     pub fn new(url: &str, timeout: Duration) -> Result<Self, EmailError> {
+        Self::build(url, timeout, None)
+    }
+
+    /// As [`new`](Self::new), also trusting the CA certificate `pem` (PEM text)
+    /// for the server's TLS certificate: a relay with a company CA or a
+    /// self-signed one. Only for TLS URLs (`tls=required`, `tls=opportunistic`,
+    /// `smtps://`).
+    ///
+    /// # Errors
+    /// [`EmailError::InvalidSettings`] for `smtp_url` as in [`new`](Self::new),
+    /// or for `root_certificate` when `pem` is not a PEM certificate or the URL
+    /// is plain `smtp://` without `tls=`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use aksara_auth::email::SmtpBackend;
+    /// let err = SmtpBackend::with_root_certificate(
+    ///     "smtp://relay.internal:587?tls=required", Duration::from_secs(10), b"not a certificate",
+    /// ).unwrap_err();
+    /// assert!(err.to_string().starts_with("invalid email setting `root_certificate`"));
+    /// ```
+    pub fn with_root_certificate(
+        url: &str,
+        timeout: Duration,
+        pem: &[u8],
+    ) -> Result<Self, EmailError> {
+        Self::build(url, timeout, Some(pem))
+    }
+
+    /// The one place an `smtp_url` becomes a transport.
+    fn build(url: &str, timeout: Duration, root: Option<&[u8]>) -> Result<Self, EmailError> {
         let invalid = |reason: String| EmailError::InvalidSettings {
             key: "smtp_url",
             message: format!("{reason}; {EXPECTED_URL}"),
@@ -67,15 +100,53 @@ impl SmtpBackend {
         if !matches!(parsed.scheme(), "smtp" | "smtps") {
             return Err(invalid(format!("unsupported scheme `{}`", parsed.scheme())));
         }
-        if parsed.host_str().is_none_or(str::is_empty) {
+        let Some(host) = parsed.host_str().filter(|host| !host.is_empty()) else {
             return Err(invalid("no host".to_owned()));
-        }
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|err| invalid(err.to_string()))?
-            .timeout(Some(timeout))
-            .build();
+            .timeout(Some(timeout));
+        if let Some(pem) = root {
+            let bad_root = |reason: String| EmailError::InvalidSettings {
+                key: "root_certificate",
+                message: reason,
+            };
+            let expected = "expected a PEM certificate (-----BEGIN CERTIFICATE-----)";
+            // lettre accepts PEM text with no certificate in it (and trusts nothing more).
+            if !pem
+                .windows(b"-----BEGIN CERTIFICATE-----".len())
+                .any(|window| window == b"-----BEGIN CERTIFICATE-----")
+            {
+                return Err(bad_root(format!("no certificate found; {expected}")));
+            }
+            let certificate = Certificate::from_pem(pem).map_err(|err| {
+                bad_root(format!(
+                    "{err}; expected a PEM certificate (-----BEGIN CERTIFICATE-----)"
+                ))
+            })?;
+            let parameters = TlsParameters::builder(host.to_owned())
+                .add_root_certificate(certificate)
+                .build_rustls()
+                .map_err(|err| bad_root(err.to_string()))?;
+            let tls = parsed
+                .query_pairs()
+                .find(|(key, _)| key == "tls")
+                .map(|(_, value)| value.into_owned());
+            // The same choice as lettre's `from_url`, with the extra root.
+            builder = builder.tls(match (parsed.scheme(), tls.as_deref()) {
+                ("smtps", _) => Tls::Wrapper(parameters),
+                (_, Some("required")) => Tls::Required(parameters),
+                (_, Some("opportunistic")) => Tls::Opportunistic(parameters),
+                _ => {
+                    return Err(bad_root(
+                        "a root certificate is for TLS; use smtp://…?tls=required or smtps://"
+                            .to_owned(),
+                    ));
+                }
+            });
+        }
         Ok(Self {
-            transport,
+            transport: builder.build(),
             shown: without_password(parsed),
         })
     }
