@@ -43,6 +43,7 @@ mod cache;
 pub mod csrf;
 pub mod guard;
 pub mod jwt;
+pub mod one_time;
 pub mod password;
 mod request;
 pub mod session;
