@@ -17,6 +17,45 @@ use aksara_tests::{create_user, jane, on_each_database};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
+thread_local! {
+    /// What this thread logged since [`capture_logs`].
+    static LOG: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Appends to this thread's [`LOG`].
+struct ThreadLog;
+
+impl std::io::Write for ThreadLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        LOG.with(|log| log.borrow_mut().extend_from_slice(bytes));
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Starts keeping what the current thread logs at `debug` and above (a
+/// current-thread runtime's tasks all run on it), under one global subscriber.
+fn capture_logs() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(|| ThreadLog)
+            .with_ansi(false)
+            .with_max_level(tracing::Level::DEBUG)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+    });
+    LOG.with(|log| log.borrow_mut().clear());
+}
+
+/// What the current thread logged since [`capture_logs`].
+fn captured_logs() -> String {
+    LOG.with(|log| String::from_utf8_lossy(&log.borrow()).into_owned())
+}
+
 async fn issue(db: &Db, user: &User, purpose: Purpose) -> OneTimeKey {
     OneTimeToken::issue(db, user, purpose, HOUR).await.unwrap()
 }
@@ -31,6 +70,13 @@ fn assert_invalid(label: &str, what: &str, result: Result<User, ConsumeError>) {
         matches!(result, Err(ConsumeError::InvalidToken)),
         "{label}: {what}: expected InvalidToken, got {result:?}"
     );
+}
+
+/// SHA-256 of a key in unpadded base64url, as the table stores it.
+fn digest(key: &OneTimeKey) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(key.as_str()))
 }
 
 async fn rows(db: &Db) -> Vec<OneTimeToken> {
@@ -325,13 +371,21 @@ async fn the_table_holds_no_key_in_clear() {
             key.expires_at().timestamp(),
             "{label}"
         );
-        for value in aksara::Model::to_values(row) {
-            let text = format!("{value:?}");
+        let columns: Vec<String> = aksara::Model::to_values(row)
+            .iter()
+            .map(|value| format!("{value:?}"))
+            .collect();
+        for text in &columns {
             assert!(
                 !text.contains(key.as_str()),
                 "{label}: the key is in a column: {text}"
             );
         }
+        // What is stored is the key's SHA-256.
+        assert!(
+            columns.iter().any(|text| text.contains(&digest(&key))),
+            "{label}: no column holds the digest: {columns:?}"
+        );
         let debug = format!("{row:?} {key:?}");
         assert!(!debug.contains(key.as_str()), "{label}: {debug}");
     })
@@ -535,4 +589,47 @@ fn the_link_lifetimes_read_from_settings_and_are_checked() {
     .section()
     .unwrap();
     assert_eq!(tokens.password_reset_ttl, Duration::from_secs(7 * 86_400));
+}
+
+#[tokio::test]
+async fn a_refusal_is_logged_with_its_reason_and_no_key_or_digest() {
+    on_each_database(async |db, label| {
+        let user = jane(&db).await;
+        let key = issue(&db, &user, Purpose::PasswordReset).await;
+        capture_logs();
+        assert_invalid(
+            label,
+            "other purpose",
+            consume(&db, Purpose::EmailVerification, key.as_str()).await,
+        );
+        let refused = captured_logs();
+        assert!(
+            refused.contains("one-time token refused")
+                && refused.contains("issued for another purpose"),
+            "{label}: {refused}"
+        );
+        capture_logs();
+        let again = issue(&db, &user, Purpose::PasswordReset).await;
+        consume(&db, Purpose::PasswordReset, again.as_str())
+            .await
+            .unwrap();
+        let logs = format!("{refused}{}", captured_logs());
+        assert!(
+            logs.contains("one-time token issued") && logs.contains("one-time token consumed"),
+            "{label}: {logs}"
+        );
+        for (what, secret) in [("key", key.as_str()), ("key", again.as_str())] {
+            assert!(
+                !logs.contains(secret),
+                "{label}: the {what} is logged: {logs}"
+            );
+        }
+        for secret in [&key, &again] {
+            assert!(
+                !logs.contains(&digest(secret)),
+                "{label}: a digest is logged: {logs}"
+            );
+        }
+    })
+    .await;
 }
