@@ -183,7 +183,8 @@ impl OneTimeToken {
     /// returns its key: the only time it is known.
     ///
     /// # Errors
-    /// A database error (the table is missing before `db.migrate()`).
+    /// A database error (the table is missing before `db.migrate()`), or
+    /// [`aksara::Error::Schema`] when `U` is not the application's user model.
     ///
     /// ```
     /// # use aksara_auth::prelude::*;
@@ -227,7 +228,8 @@ impl OneTimeToken {
     /// # Errors
     /// [`ConsumeError::InvalidToken`] for every refusal listed in the [module
     /// notes](self) (the reason goes to the `debug` log);
-    /// [`ConsumeError::Database`] when the database fails.
+    /// [`ConsumeError::Database`] when the database fails, or when `U` is not
+    /// the application's user model ([`aksara::Error::Schema`]).
     ///
     /// ```
     /// # use aksara_auth::prelude::*;
@@ -270,6 +272,7 @@ impl OneTimeToken {
         purpose: Purpose,
         key: &str,
     ) -> aksara::Result<Result<U, &'static str>> {
+        crate::ensure_user_model::<U>("OneTimeToken::consume")?;
         if !key::is_well_formed(key) {
             return Ok(Err("malformed key"));
         }
