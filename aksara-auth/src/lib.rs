@@ -44,6 +44,7 @@ pub mod csrf;
 pub mod email;
 pub mod guard;
 pub mod jwt;
+pub mod one_time;
 pub mod password;
 mod request;
 pub mod session;
