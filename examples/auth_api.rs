@@ -1,6 +1,8 @@
 //! The complete auth API server: the application's own user model (name, bio,
 //! avatar URL), session, opaque-token and JWT authentication on one layer, and
-//! the account router at `/auth`, on a SQLite file created on first run.
+//! the account router at `/auth`, on a SQLite file created on first run. Reset
+//! and verification mails are written as files to `./auth_api_mail/` (the file
+//! email backend), where their links can be read.
 //!
 //! ```sh
 //! cargo run --example auth_api             # serves on 127.0.0.1:8000 and prints curl lines
@@ -10,8 +12,9 @@
 //! `AKSARA_DATABASE_URL` picks another database (CI runs the demo on
 //! PostgreSQL and MariaDB too); `AKSARA_BIND` another address.
 
-use aksara_auth::account::AccountRoutes;
+use aksara_auth::account::{AccountRoutes, AccountSettings};
 use aksara_auth::csrf::CsrfSettings;
+use aksara_auth::email::{Mailer, MemoryBackend};
 use aksara_auth::jwt::JwtAuthentication;
 use aksara_auth::prelude::*;
 use aksara_auth::session::DbSessionStore;
@@ -37,9 +40,21 @@ pub struct Member {
 }
 
 /// The app: sessions in the database, three authenticators (JWT, opaque
-/// token, session) and the account router.
-fn app(db: Db, settings: &Settings) -> Result<Aksara, Box<dyn std::error::Error>> {
-    let accounts = AccountRoutes::<Member>::from_settings(&db, settings)?;
+/// token, session) and the account router, mailing as `[email]` says or, for
+/// the demo, into `outbox`.
+fn app(
+    db: Db,
+    settings: &Settings,
+    outbox: Option<&MemoryBackend>,
+) -> Result<Aksara, Box<dyn std::error::Error>> {
+    let mut accounts = AccountRoutes::<Member>::from_settings(&db, settings)?;
+    if let Some(outbox) = outbox {
+        // The demo reads its mail in process rather than from files.
+        accounts = accounts.email(
+            Mailer::new(outbox.clone(), "accounts@example.com"),
+            AccountSettings::debug_defaults(),
+        );
+    }
     let sessions = SessionLayer::from_settings(DbSessionStore::new(db.clone()), settings)?
         .secure(!settings.debug); // plain http on localhost while debugging
     Ok(Aksara::new(db)
@@ -99,9 +114,40 @@ fn expect(
     }
 }
 
-/// Registers, edits the profile, logs in three ways, refreshes, changes the
-/// password and logs out, checking every answer.
-async fn demo(app: &axum::Router) -> Result<(), Box<dyn std::error::Error>> {
+/// The token in the latest mail to `to` that links to `page`, waiting for it
+/// (mail goes out off the request path).
+async fn mailed_token(
+    outbox: &MemoryBackend,
+    to: &str,
+    page: &str,
+) -> Result<String, Box<dyn std::error::Error>> {
+    for _ in 0..500 {
+        let token = outbox
+            .outbox()
+            .iter()
+            .rev()
+            .filter(|mail| mail.to == to)
+            .find_map(|mail| {
+                let link = &mail.text[mail.text.find(page)?..];
+                let link = link.split_whitespace().next()?;
+                Some(link.split_once("token=")?.1.to_owned())
+            });
+        if let Some(token) = token {
+            println!("mail to {to}: a link to {page}");
+            return Ok(token);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    Err(format!("no mail to {to} linking to {page}").into())
+}
+
+/// Registers, edits the profile, verifies the address, logs in three ways,
+/// refreshes, changes the password, logs out and resets the password,
+/// checking every answer.
+async fn demo(
+    app: &axum::Router,
+    outbox: &MemoryBackend,
+) -> Result<(), Box<dyn std::error::Error>> {
     let email = format!("demo-{}@example.com", uuid::Uuid::new_v4().simple());
     let password = "correct horse battery staple";
     let registered = call(
@@ -151,6 +197,24 @@ async fn demo(app: &axum::Router) -> Result<(), Box<dyn std::error::Error>> {
         &call(app, "POST", "/auth/login", None, Some(wrong)).await?,
         StatusCode::UNAUTHORIZED,
     )?;
+    expect(
+        "send verification",
+        &call(app, "POST", "/auth/send-verification", Some(&access), None).await?,
+        StatusCode::ACCEPTED,
+    )?;
+    let verification = mailed_token(outbox, &email, "/verify-email").await?;
+    let verified = call(
+        app,
+        "POST",
+        "/auth/verify-email",
+        None,
+        Some(serde_json::json!({ "token": verification })),
+    )
+    .await?;
+    expect("verify email", &verified, StatusCode::OK)?;
+    if verified.1["user"]["email_verified"] != true {
+        return Err(format!("verify email: not verified: {}", verified.1).into());
+    }
     let credentials = serde_json::json!({"email": email, "password": password});
     expect(
         "login",
@@ -204,6 +268,45 @@ async fn demo(app: &axum::Router) -> Result<(), Box<dyn std::error::Error>> {
         &call(app, "GET", "/auth/me", Some(&fresh), None).await?,
         StatusCode::UNAUTHORIZED,
     )?;
+    let unknown = serde_json::json!({"email": "nobody@example.com"});
+    let unknown = call(app, "POST", "/auth/forgot-password", None, Some(unknown)).await?;
+    expect(
+        "forgot password, unknown address",
+        &unknown,
+        StatusCode::ACCEPTED,
+    )?;
+    let forgot = serde_json::json!({ "email": email });
+    let known = call(app, "POST", "/auth/forgot-password", None, Some(forgot)).await?;
+    expect("forgot password", &known, StatusCode::ACCEPTED)?;
+    if known.1 != unknown.1 {
+        return Err("forgot password: a known and an unknown address answered differently".into());
+    }
+    let reset_token = mailed_token(outbox, &email, "/reset-password").await?;
+    let reset =
+        serde_json::json!({"token": reset_token, "new_password": "a third passphrase, reset"});
+    expect(
+        "reset password",
+        &call(
+            app,
+            "POST",
+            "/auth/reset-password",
+            None,
+            Some(reset.clone()),
+        )
+        .await?,
+        StatusCode::OK,
+    )?;
+    expect(
+        "the reset link used again",
+        &call(app, "POST", "/auth/reset-password", None, Some(reset)).await?,
+        StatusCode::BAD_REQUEST,
+    )?;
+    let after_reset = serde_json::json!({"email": email, "password": "a third passphrase, reset"});
+    expect(
+        "login with the reset password",
+        &call(app, "POST", "/auth/login", None, Some(after_reset)).await?,
+        StatusCode::OK,
+    )?;
     println!("demo: every answer as expected");
     Ok(())
 }
@@ -218,16 +321,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(if demo_mode {
             "debug = true\ndatabase_url = \"sqlite::memory:\""
         } else {
-            "debug = true\ndatabase_url = \"sqlite://auth_api.db\""
+            "debug = true\ndatabase_url = \"sqlite://auth_api.db\"\n\
+             [email]\nbackend = \"file\"\nfile_dir = \"auth_api_mail\"\n"
         }),
         std::env::vars(),
     )?;
     let db = Db::connect(&settings.database_url).await?;
     db.migrate().await?; // creates the tables on first run
-    let app = app(db, &settings)?;
     if demo_mode {
-        return demo(&app.into_router()).await;
+        let outbox = MemoryBackend::new();
+        let app = app(db, &settings, Some(&outbox))?;
+        return demo(&app.into_router(), &outbox).await;
     }
+    let app = app(db, &settings, None)?;
     let bind = settings.bind.clone();
     let json = "-H 'content-type: application/json'";
     println!("The account API on http://{bind}/auth. Try, in another terminal:");
@@ -246,6 +352,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "  curl -i -X POST -H 'Authorization: Bearer <access_token>' http://{bind}/auth/logout"
+    );
+    println!("Mail (reset and verification links) is written as files to ./auth_api_mail/:");
+    println!(
+        "  curl -i -X POST -H 'Authorization: Bearer <access_token>' http://{bind}/auth/send-verification"
+    );
+    println!(
+        "  curl -i {json} -d '{{\"token\":\"<token from the mail>\"}}' http://{bind}/auth/verify-email"
+    );
+    println!(
+        "  curl -i {json} -d '{{\"email\":\"jane@example.com\"}}' http://{bind}/auth/forgot-password"
+    );
+    println!(
+        "  curl -i {json} -d '{{\"token\":\"<token from the mail>\",\"new_password\":\"a new passphrase\"}}' http://{bind}/auth/reset-password"
     );
     app.settings(settings).serve(&bind).await?; // until Ctrl-C or SIGTERM
     Ok(())

@@ -32,6 +32,10 @@
 //! [accounts page](crate::guide::accounts).
 
 mod fields;
+mod mail;
+mod settings;
+
+pub use settings::{AccountSettings, EmailVerification};
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -44,6 +48,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::authentication::primary_key;
+use crate::email::Mailer;
 use crate::jwt::{Claims, Jwt, JwtError, TokenType};
 use crate::session::Session;
 use crate::throttle::{MemoryThrottleStore, Throttle, ThrottleSettings, client_ip};
@@ -67,6 +72,7 @@ pub struct AccountRoutes<U> {
     jwt: Jwt,
     tokens: TokenSettings,
     throttle: Throttle,
+    mail: Option<mail::AccountMail>,
     user: PhantomData<fn() -> U>,
 }
 
@@ -75,6 +81,8 @@ impl<U> std::fmt::Debug for AccountRoutes<U> {
         f.debug_struct("AccountRoutes")
             .field("user_model", &std::any::type_name::<U>())
             .field("tokens", &self.tokens)
+            .field("mailer", &self.mail.as_ref().map(|mail| &mail.mailer))
+            .field("accounts", &self.mail.as_ref().map(|mail| &mail.settings))
             .finish_non_exhaustive()
     }
 }
@@ -100,15 +108,18 @@ impl<U: AuthUser> AccountRoutes<U> {
                 MemoryThrottleStore::new(defaults.memory_max_entries),
                 defaults,
             ),
+            mail: None,
             user: PhantomData,
         }
     }
 
-    /// Reads `[jwt]`, `[tokens]` and `[throttle]` from `settings` (a
-    /// `store = "database"` throttle counts in `db`).
+    /// Reads `[jwt]`, `[tokens]`, `[throttle]` (a `store = "database"`
+    /// throttle counts in `db`), and `[email]` and `[accounts]` for the
+    /// routes that mail (see [`email`](Self::email)).
     ///
     /// # Errors
-    /// The settings' error, saying which key to fix.
+    /// The settings' error, saying which key to fix: outside debug mode
+    /// `[email] backend` and the two `[accounts]` pages must be set.
     ///
     /// ```
     /// # use aksara_auth::account::AccountRoutes;
@@ -122,9 +133,37 @@ impl<U: AuthUser> AccountRoutes<U> {
         db: &Db,
         settings: &aksara::Settings,
     ) -> Result<Self, Box<dyn std::error::Error>> {
+        let accounts = settings
+            .section::<AccountSettings>()?
+            .for_app(settings.debug)
+            .map_err(|invalid| format!("[accounts] {invalid}"))?;
         Ok(Self::new(Jwt::from_settings(settings)?)
             .tokens(settings.section::<TokenSettings>()?)
-            .throttle(Throttle::from_settings(db, settings)?))
+            .throttle(Throttle::from_settings(db, settings)?)
+            .email(Mailer::from_settings(settings)?, accounts))
+    }
+
+    /// Mails with `mailer`, linking to the pages in `settings`, and mounts
+    /// the routes that mail: `POST /forgot-password`, `/reset-password`,
+    /// `/send-verification` and `/verify-email`. With
+    /// [`EmailVerification::Mandatory`] registration waits for a confirmed
+    /// address. Without this call those routes do not exist: a router that
+    /// cannot mail does not pretend to.
+    ///
+    /// ```
+    /// # use aksara_auth::account::{AccountRoutes, AccountSettings};
+    /// # use aksara_auth::jwt::{Jwt, JwtAlgorithm};
+    /// use aksara_auth::email::{Mailer, MemoryBackend};
+    /// let routes = AccountRoutes::<aksara_auth::User>::new(Jwt::hmac(JwtAlgorithm::Hs256, &[7; 32]).unwrap())
+    ///     .email(
+    ///         Mailer::new(MemoryBackend::new(), "accounts@example.com"),
+    ///         AccountSettings::with_links("https://app.example.com/reset", "https://app.example.com/verify"),
+    ///     );
+    /// ```
+    #[must_use]
+    pub fn email(mut self, mailer: Mailer, settings: AccountSettings) -> Self {
+        self.mail = Some(mail::AccountMail { mailer, settings });
+        self
     }
 
     /// Counts failed logins (and, later, reset and verification mails) with
@@ -179,7 +218,9 @@ impl<U: AuthUser> AccountRoutes<U> {
 
     /// The router, to mount with `nest("/auth", …)`: `POST /register`,
     /// `/login`, `/session/login`, `/token`, `/refresh`, `/token/verify`,
-    /// `/logout`, `/change-password`; `GET`, `PUT` and `PATCH /me`.
+    /// `/logout`, `/change-password`; `GET`, `PUT` and `PATCH /me`; and, with
+    /// [`email`](Self::email), `POST /forgot-password`, `/reset-password`,
+    /// `/send-verification` and `/verify-email`.
     ///
     /// ```
     /// # use aksara_auth::account::AccountRoutes;
@@ -192,9 +233,25 @@ impl<U: AuthUser> AccountRoutes<U> {
             jwt: self.jwt,
             tokens: self.tokens,
             throttle: self.throttle,
+            mail: self.mail.clone(),
             user: PhantomData,
         });
-        axum::Router::new()
+        let mut router = axum::Router::new();
+        if let Some(mail) = self.mail {
+            let mailing = Arc::new(mail::Mailing {
+                accounts: Arc::clone(&state),
+                mail,
+            });
+            router = router.merge(
+                axum::Router::new()
+                    .route("/forgot-password", post(mail::forgot_password::<U>))
+                    .route("/reset-password", post(mail::reset_password::<U>))
+                    .route("/send-verification", post(mail::send_verification::<U>))
+                    .route("/verify-email", post(mail::verify_email::<U>))
+                    .with_state(mailing),
+            );
+        }
+        router
             .route("/register", post(register::<U>))
             .route("/login", post(login_jwt::<U>))
             .route("/session/login", post(login_session::<U>))
@@ -214,7 +271,17 @@ struct Accounts<U> {
     jwt: Jwt,
     tokens: TokenSettings,
     throttle: Throttle,
+    mail: Option<mail::AccountMail>,
     user: PhantomData<fn() -> U>,
+}
+
+impl<U> Accounts<U> {
+    /// How the router mails, when registration waits for a verified address.
+    fn mandatory_verification(&self) -> Option<&mail::AccountMail> {
+        self.mail
+            .as_ref()
+            .filter(|mail| mail.settings.email_verification == EmailVerification::Mandatory)
+    }
 }
 
 type Shared<U> = State<Arc<Accounts<U>>>;
@@ -278,6 +345,12 @@ async fn check_credentials<U: AuthUser>(
         throttle.login_failed(&credentials.email, ip).await;
         return Err(invalid_credentials());
     };
+    if accounts.mandatory_verification().is_some() && !user.email_verified() {
+        // The right password, but the address is not confirmed: the one
+        // failure answer, after the same hash as every other.
+        tracing::info!(target: "aksara_auth::login", user_id = %user.id(), outcome = "unverified", "authentication failed");
+        return Err(invalid_credentials());
+    }
     throttle.login_succeeded(&credentials.email).await;
     Ok(user)
 }
@@ -324,57 +397,71 @@ async fn register<U: AuthUser>(
         return Err(invalid.into());
     }
     let email = normalize_email(&email);
+    let mut create = Create::<U>::new();
+    for (index, value) in changes.values {
+        create.set(index, value);
+    }
+    set_by_name::<U>(&mut create, "email", aksara::Value::Text(email.clone()));
+    if let Some(mail) = accounts.mandatory_verification() {
+        return mail::register_unverified(&accounts, mail, &db, email, &password, create).await;
+    }
     let taken = U::objects()
-        .filter(U::EMAIL_FIELD.eq(email.clone()))
+        .filter(U::EMAIL_FIELD.eq(email))
         .exists(&db)
         .await?;
     if taken {
         return Err(email_taken());
     }
-    // The row goes in first, with an unusable password: the unique index
-    // decides between racing registrations of one address before any of them
-    // spends a hash, and a flood of duplicates cannot fill the hashing queue.
-    let mut create = Create::<U>::new();
-    for (index, value) in changes.values {
-        create.set(index, value);
-    }
-    set_by_name::<U>(&mut create, "email", aksara::Value::Text(email));
+    let Some(mut user) = insert_account(&db, create, &password).await? else {
+        return Err(email_taken());
+    };
+    tracing::info!(target: "aksara_auth::account", user_id = %user.id(), "account registered");
+    record_login(&db, &mut user).await?;
+    jwt_login(&accounts, &db, &user, StatusCode::CREATED).await
+}
+
+/// Creates the account `create` describes with `password`, or `None` when
+/// its address is taken.
+///
+/// The row goes in first, with an unusable password: the unique index
+/// decides between racing registrations of one address before any of them
+/// spends a hash, and a flood of duplicates cannot fill the hashing queue.
+/// If the hash cannot be stored the row is removed again.
+async fn insert_account<U: AuthUser>(
+    db: &Db,
+    mut create: Create<U>,
+    password: &str,
+) -> Result<Option<U>, ApiError> {
     set_by_name::<U>(
         &mut create,
         "password",
         aksara::FieldType::to_value(&crate::PasswordHash::unusable()),
     );
-    let mut user = match create.exec(&db).await {
+    let mut user = match create.exec(db).await {
         Ok(user) => user,
-        Err(aksara::Error::Unique { .. }) => return Err(email_taken()),
+        Err(aksara::Error::Unique { .. }) => return Ok(None),
         Err(error) => return Err(error.into()),
     };
-    let hashed = match crate::hash_password(&password).await {
-        Ok(hash) => Ok(hash),
-        Err(error) => Err(ApiError::from(error)),
-    };
-    let stored = match hashed {
+    let stored = match crate::hash_password(password).await {
         Ok(hash) => {
             let written = U::objects()
                 .filter(primary_key::<U>().eq(user.id()))
-                .update(&db, U::PASSWORD_FIELD.set(hash.clone()))
+                .update(db, U::PASSWORD_FIELD.set(hash.clone()))
                 .await;
             user.set_password_hash(hash);
             written.map(drop).map_err(ApiError::from)
         }
-        Err(error) => Err(error),
+        Err(error) => Err(ApiError::from(error)),
     };
     if let Err(error) = stored {
         // No half-made account: the address is free again for the retry the
         // error invites.
-        if let Err(cleanup) = user.delete(&db).await {
+        if let Err(cleanup) = user.delete(db).await {
             tracing::error!(target: "aksara_auth::account", error = %cleanup, "could not remove a registration whose password was not stored");
         }
         return Err(error);
     }
-    tracing::info!(target: "aksara_auth::account", user_id = %user.id(), "account registered");
-    record_login(&db, &mut user).await?;
-    jwt_login(&accounts, &db, &user, StatusCode::CREATED).await
+    Ok(Some(user))
 }
 
 fn email_taken() -> ApiError {

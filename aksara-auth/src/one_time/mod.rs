@@ -253,7 +253,7 @@ impl OneTimeToken {
         purpose: Purpose,
         key: &str,
     ) -> Result<U, ConsumeError> {
-        match Self::check::<U>(db, purpose, key).await? {
+        match Self::inspect::<U>(db, purpose, key, true).await? {
             Ok(user) => {
                 tracing::debug!(target: TARGET, user_id = %user.id(), %purpose, "one-time token consumed");
                 Ok(user)
@@ -265,12 +265,51 @@ impl OneTimeToken {
         }
     }
 
-    /// [`consume`](Self::consume)'s checks and delete: `Ok(Err(reason))` for a
-    /// refusal, the reason for the log only.
-    async fn check<U: AuthUser>(
+    /// [`consume`](Self::consume)'s checks without using the key up: the user
+    /// it would give now. A reset form checks the new password against the
+    /// user (the validators compare it with the account's own fields) before
+    /// it spends the link, so that a refused password leaves the link working.
+    /// Only `consume` decides between concurrent uses.
+    ///
+    /// # Errors
+    /// As [`consume`](Self::consume).
+    ///
+    /// ```
+    /// # use aksara_auth::prelude::*;
+    /// # use aksara_auth::User;
+    /// use aksara_auth::one_time::{OneTimeToken, Purpose};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let db = Db::connect("sqlite::memory:").await?; db.migrate().await?;
+    /// # let user = User::objects().create().email("jane@example.com").password("correct horse").exec(&db).await?;
+    /// let key = OneTimeToken::issue(&db, &user, Purpose::PasswordReset, std::time::Duration::from_secs(3600)).await?;
+    /// let checked: User = OneTimeToken::check(&db, Purpose::PasswordReset, key.as_str()).await?;
+    /// let used: User = OneTimeToken::consume(&db, Purpose::PasswordReset, key.as_str()).await?; // still usable
+    /// assert_eq!(checked.id, used.id);
+    /// assert!(OneTimeToken::check::<User>(&db, Purpose::PasswordReset, key.as_str()).await.is_err());
+    /// # Ok(()) }
+    /// ```
+    pub async fn check<U: AuthUser>(
         db: &Db,
         purpose: Purpose,
         key: &str,
+    ) -> Result<U, ConsumeError> {
+        crate::ensure_user_model::<U>("OneTimeToken::check")?;
+        match Self::inspect::<U>(db, purpose, key, false).await? {
+            Ok(user) => Ok(user),
+            Err(reason) => {
+                tracing::debug!(target: TARGET, %purpose, reason, "one-time token refused");
+                Err(ConsumeError::InvalidToken)
+            }
+        }
+    }
+
+    /// [`consume`](Self::consume)'s checks, and with `use_up` its delete:
+    /// `Ok(Err(reason))` for a refusal, the reason for the log only.
+    async fn inspect<U: AuthUser>(
+        db: &Db,
+        purpose: Purpose,
+        key: &str,
+        use_up: bool,
     ) -> aksara::Result<Result<U, &'static str>> {
         crate::ensure_user_model::<U>("OneTimeToken::consume")?;
         if !key::is_well_formed(key) {
@@ -311,7 +350,7 @@ impl OneTimeToken {
             return Ok(Err("the email is verified already"));
         }
         // The one atomic step: of concurrent consumers, one deletes the row.
-        if !token.delete_row(db).await? {
+        if use_up && !token.delete_row(db).await? {
             return Ok(Err("already used (by a concurrent call)"));
         }
         Ok(Ok(user))

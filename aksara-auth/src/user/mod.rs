@@ -124,6 +124,8 @@ pub trait AuthUser: Model<PrimaryKey = Uuid> {
     const PASSWORD_FIELD: Column<Self, PasswordHash>;
     /// The `is_active` column.
     const IS_ACTIVE_FIELD: Column<Self, bool>;
+    /// The `email_verified` column.
+    const EMAIL_VERIFIED_FIELD: Column<Self, bool>;
     /// The `last_login` column.
     const LAST_LOGIN_FIELD: Column<Self, Option<DateTime<Utc>>>;
 

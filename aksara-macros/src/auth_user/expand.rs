@@ -188,6 +188,7 @@ pub(crate) fn user_model(options: &Options, user: &ItemStruct) -> TokenStream {
                 const EMAIL_FIELD: #rt::aksara::Column<Self, ::std::string::String> = Self::EMAIL;
                 const PASSWORD_FIELD: #rt::aksara::Column<Self, #rt::PasswordHash> = Self::PASSWORD;
                 const IS_ACTIVE_FIELD: #rt::aksara::Column<Self, bool> = Self::IS_ACTIVE;
+                const EMAIL_VERIFIED_FIELD: #rt::aksara::Column<Self, bool> = Self::EMAIL_VERIFIED;
                 const LAST_LOGIN_FIELD: #rt::aksara::Column<Self, ::core::option::Option<#rt::DateTime<#rt::Utc>>> =
                     Self::LAST_LOGIN;
 
