@@ -43,8 +43,8 @@ pub enum EmailVerification {
 /// ```
 /// use aksara_auth::account::{AccountSettings, EmailVerification};
 /// let settings = aksara::Settings::from_sources(
-///     Some("[accounts]\nemail_verification = \"mandatory\"\npassword_reset_url = \"https://app.example.com/reset\"\nemail_verification_url = \"https://app.example.com/verify\"\n"),
-///     [("AKSARA_SECRET_KEY", "a long and random secret key for this example, 50+ chars")],
+///     Some("debug = true\n[accounts]\nemail_verification = \"mandatory\"\npassword_reset_url = \"https://app.example.com/reset\"\nemail_verification_url = \"https://app.example.com/verify\"\n"),
+///     None::<(String, String)>,
 /// )?;
 /// let accounts: AccountSettings = settings.section()?;
 /// assert_eq!(accounts.email_verification, EmailVerification::Mandatory);
