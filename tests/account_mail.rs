@@ -594,3 +594,27 @@ async fn forgot_password_takes_as_long_for_a_known_as_for_an_unknown_address() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn send_verification_is_throttled_per_address() {
+    on_each_database(async |db, label| {
+        let outbox = MemoryBackend::new();
+        let app = app(db.clone(), &outbox);
+        let access = register(&app, "jane@example.com").await;
+        for _ in 0..5 {
+            let sent = Call::post("/auth/send-verification")
+                .bearer(&access)
+                .send(&app)
+                .await;
+            assert_eq!(sent.status, StatusCode::ACCEPTED, "{label}: {}", sent.body);
+        }
+        let over = Call::post("/auth/send-verification")
+            .bearer(&access)
+            .send(&app)
+            .await;
+        assert_error(label, &over, StatusCode::TOO_MANY_REQUESTS, "throttled");
+        assert!(!over.header(header::RETRY_AFTER).is_empty(), "{label}");
+        mails_to(&outbox, "jane@example.com", 5).await;
+    })
+    .await;
+}
