@@ -34,8 +34,9 @@
 //! `ACCOUNT_BENCH_SECONDS` (default 5) is the length of each throughput phase
 //! and `ACCOUNT_BENCH_ROUNDS` (default 3) how many rounds of them run;
 //! `ACCOUNT_BENCH_PHASE` (default 4) the seconds of each `/me` latency phase
-//! and `ACCOUNT_BENCH_LATENCY_ROUNDS` (default 3) how many rounds of them;
-//! `AKSARA_BENCH_SECONDS` (default 1) and `AKSARA_BENCH_ROUNDS` (default 15)
+//! and `ACCOUNT_BENCH_LATENCY_ROUNDS` (default 5) how many rounds of them;
+//! `ACCOUNT_BENCH_DB_DIR` (default the temporary directory) where the
+//! database file goes; `AKSARA_BENCH_SECONDS` (default 1) and `AKSARA_BENCH_ROUNDS` (default 15)
 //! the wrk rounds; `AKSARA_BENCH_PIN=0` lets servers and wrk share the CPUs.
 
 use std::io::{Read, Write};
@@ -521,7 +522,7 @@ fn main() {
     let phase = Duration::from_secs(env_or("ACCOUNT_BENCH_SECONDS", 5));
     let throughput_rounds = usize::try_from(env_or("ACCOUNT_BENCH_ROUNDS", 3)).unwrap_or(3);
     let latency_phase = Duration::from_secs(env_or("ACCOUNT_BENCH_PHASE", 4));
-    let latency_rounds = usize::try_from(env_or("ACCOUNT_BENCH_LATENCY_ROUNDS", 3)).unwrap_or(3);
+    let latency_rounds = usize::try_from(env_or("ACCOUNT_BENCH_LATENCY_ROUNDS", 5)).unwrap_or(5);
     let wrk_seconds = env_or("AKSARA_BENCH_SECONDS", 1);
     let wrk_rounds = usize::try_from(env_or("AKSARA_BENCH_ROUNDS", 15)).unwrap_or(15);
 
@@ -530,7 +531,11 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let path = std::env::temp_dir().join(format!("aksara_account_api_{}.db", std::process::id()));
+    // `ACCOUNT_BENCH_DB_DIR=/dev/shm` puts the database on tmpfs, to tell the
+    // disk's share (each login commits twice) from the rest.
+    let directory = std::env::var_os("ACCOUNT_BENCH_DB_DIR")
+        .map_or_else(std::env::temp_dir, std::path::PathBuf::from);
+    let path = directory.join(format!("aksara_account_api_{}.db", std::process::id()));
     let database_url = format!("sqlite://{}?mode=rwc", path.display());
     // A day-long access token: the run must not see it expire.
     let settings = aksara::Settings::from_sources(
