@@ -1,7 +1,7 @@
 //! The account API: a ready axum router of the endpoints dj-rest-auth gives
 //! Django users — register, log in (JWT pair, opaque token or session), refresh,
 //! verify, log out, read and edit the profile, change the password, and, with a
-//! [`Mailer`](crate::email::Mailer), reset a forgotten password and verify the
+//! [`Mailer`], reset a forgotten password and verify the
 //! address (optionally before the first login) — for any `#[auth_user]` model.
 //!
 //! ```
