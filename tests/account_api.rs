@@ -13,7 +13,7 @@ use aksara_auth::jwt::{Jwt, JwtAlgorithm, JwtAuthentication};
 use aksara_auth::prelude::*;
 use aksara_auth::token::{TokenAuthentication, TokenSettings};
 use aksara_auth::{SessionLayer, UserCache};
-use aksara_tests::{Call, Reply, on_each_database};
+use aksara_tests::{Call, Reply, assert_error, on_each_database};
 use http::{StatusCode, header};
 use serde_json::json;
 
@@ -64,16 +64,6 @@ async fn register(app: &axum::Router, email: &str) -> Reply {
         json!({"email": email, "password": PASSWORD, "name": "Jane"}),
     )
     .await
-}
-
-fn assert_error(label: &str, reply: &Reply, status: StatusCode, code: &str) {
-    assert_eq!(reply.status, status, "{label}: {}", reply.body);
-    assert_eq!(reply.error_code(), code, "{label}: {}", reply.body);
-    assert!(
-        reply.json()["error"]["message"].is_string(),
-        "{label}: {}",
-        reply.body
-    );
 }
 
 #[tokio::test]

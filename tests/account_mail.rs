@@ -15,7 +15,7 @@ use aksara_auth::email::{Email, EmailBackend, EmailError, Mailer, MemoryBackend}
 use aksara_auth::jwt::{Jwt, JwtAlgorithm, JwtAuthentication};
 use aksara_auth::prelude::*;
 use aksara_auth::{SessionLayer, UserCache};
-use aksara_tests::{Call, Reply, on_each_database};
+use aksara_tests::{Call, Reply, assert_error, on_each_database};
 use http::{StatusCode, header};
 use serde_json::json;
 
@@ -118,16 +118,6 @@ fn mailed_link(mail: &Email, page: &str) -> (String, String) {
         assert!(html.contains(&token), "the HTML part carries the link too");
     }
     (link, token)
-}
-
-fn assert_error(label: &str, reply: &Reply, status: StatusCode, code: &str) {
-    assert_eq!(reply.status, status, "{label}: {}", reply.body);
-    assert_eq!(reply.error_code(), code, "{label}: {}", reply.body);
-    assert!(
-        reply.json()["error"]["message"].is_string(),
-        "{label}: {}",
-        reply.body
-    );
 }
 
 #[tokio::test]

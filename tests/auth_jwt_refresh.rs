@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use aksara_auth::jwt::{Claims, Jwt, JwtAuthentication, JwtError, TokenPair};
 use aksara_auth::prelude::*;
 use aksara_auth::{User, UserCache};
-use aksara_tests::{Call, Reply, assert_refused, create_user, on_each_database};
+use aksara_tests::{
+    Call, Reply, assert_refused, capture_logs, captured_logs, create_user, on_each_database,
+};
 use axum::routing::{get, post};
 use http::StatusCode;
 
@@ -93,47 +95,6 @@ async fn rows(db: &Db, table: &str) -> u64 {
     db.execute_raw(&format!("UPDATE {table} SET expires_at = expires_at"))
         .await
         .unwrap()
-}
-
-thread_local! {
-    /// What this thread logged since [`capture_logs`].
-    static LOG: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Appends to this thread's [`LOG`].
-struct ThreadLog;
-
-impl std::io::Write for ThreadLog {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        LOG.with(|log| log.borrow_mut().extend_from_slice(bytes));
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Starts keeping what the current thread logs at `debug` and above (a
-/// current-thread runtime's tasks all run on it). One global subscriber for
-/// the binary: per-thread subscribers miss events whose callsite another test's
-/// thread reached first.
-fn capture_logs() {
-    static INSTALLED: std::sync::Once = std::sync::Once::new();
-    INSTALLED.call_once(|| {
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(|| ThreadLog)
-            .with_ansi(false)
-            .with_max_level(tracing::Level::DEBUG)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
-    });
-    LOG.with(|log| log.borrow_mut().clear());
-}
-
-/// What the current thread logged since [`capture_logs`].
-fn captured_logs() -> String {
-    LOG.with(|log| String::from_utf8_lossy(&log.borrow()).into_owned())
 }
 
 #[tokio::test]

@@ -11,7 +11,6 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aksara::Settings;
@@ -19,6 +18,7 @@ use aksara_auth::email::{
     ConsoleBackend, Email, EmailBackend, EmailBackendKind, EmailError, EmailSettings, FileBackend,
     MailContext, Mailer, MemoryBackend, SmtpBackend,
 };
+use aksara_tests::CapturedLogs;
 
 /// A fresh folder under the system's temporary one.
 fn temp_dir(name: &str) -> PathBuf {
@@ -284,25 +284,6 @@ impl EmailBackend for Failing {
                 source: std::io::Error::other("provider down"),
             })
         })
-    }
-}
-
-#[derive(Clone, Default)]
-struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for CapturedLogs {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl CapturedLogs {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }
 

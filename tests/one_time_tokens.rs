@@ -13,48 +13,9 @@ use aksara_auth::User;
 use aksara_auth::one_time::{ConsumeError, OneTimeKey, OneTimeToken, Purpose};
 use aksara_auth::prelude::*;
 use aksara_auth::token::TokenSettings;
-use aksara_tests::{create_user, jane, on_each_database};
+use aksara_tests::{capture_logs, captured_logs, create_user, jane, on_each_database};
 
 const HOUR: Duration = Duration::from_secs(3600);
-
-thread_local! {
-    /// What this thread logged since [`capture_logs`].
-    static LOG: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Appends to this thread's [`LOG`].
-struct ThreadLog;
-
-impl std::io::Write for ThreadLog {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        LOG.with(|log| log.borrow_mut().extend_from_slice(bytes));
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Starts keeping what the current thread logs at `debug` and above (a
-/// current-thread runtime's tasks all run on it), under one global subscriber.
-fn capture_logs() {
-    static INSTALLED: std::sync::Once = std::sync::Once::new();
-    INSTALLED.call_once(|| {
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(|| ThreadLog)
-            .with_ansi(false)
-            .with_max_level(tracing::Level::DEBUG)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
-    });
-    LOG.with(|log| log.borrow_mut().clear());
-}
-
-/// What the current thread logged since [`capture_logs`].
-fn captured_logs() -> String {
-    LOG.with(|log| String::from_utf8_lossy(&log.borrow()).into_owned())
-}
 
 async fn issue(db: &Db, user: &User, purpose: Purpose) -> OneTimeKey {
     OneTimeToken::issue(db, user, purpose, HOUR).await.unwrap()

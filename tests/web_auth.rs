@@ -11,7 +11,7 @@ use aksara_auth::csrf::csrf_token;
 use aksara_auth::prelude::*;
 use aksara_auth::session::{DbSessionStore, SessionStore};
 use aksara_auth::{User, UserCache};
-use aksara_tests::{Call, PASSWORD, Reply, create_user, databases};
+use aksara_tests::{Call, CapturedLogs, PASSWORD, Reply, create_user, databases};
 use axum::body::Body;
 use axum::routing::{get, post};
 use http::{Request, StatusCode, header};
@@ -1164,26 +1164,6 @@ async fn every_4xx_of_the_framework_and_its_extractors_has_the_one_json_shape() 
         "{}",
         forged.body
     );
-}
-
-/// A shared buffer that a `tracing` subscriber writes its lines into.
-#[derive(Clone, Default)]
-struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for CapturedLogs {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl CapturedLogs {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
 }
 
 /// An API-key authenticator that forgets `.by_header()`, as a newcomer's did.

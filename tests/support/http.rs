@@ -196,3 +196,15 @@ pub fn assert_refused(label: &str, what: &str, reply: impl std::borrow::Borrow<R
         reply.body
     );
 }
+
+/// `reply` is an error of `status` with `code` in the one error shape
+/// (`{"error":{"code":…,"message":…}}`).
+pub fn assert_error(label: &str, reply: &Reply, status: StatusCode, code: &str) {
+    assert_eq!(reply.status, status, "{label}: {}", reply.body);
+    assert_eq!(reply.error_code(), code, "{label}: {}", reply.body);
+    assert!(
+        reply.json()["error"]["message"].is_string(),
+        "{label}: {}",
+        reply.body
+    );
+}

@@ -8,6 +8,10 @@
 pub mod backends;
 pub mod blog;
 pub mod http;
+pub mod logs;
 
 pub use backends::{TestDb, databases, on_each_database};
-pub use http::{Call, PASSWORD, Reply, assert_challenged, assert_refused, create_user, jane};
+pub use http::{
+    Call, PASSWORD, Reply, assert_challenged, assert_error, assert_refused, create_user, jane,
+};
+pub use logs::{CapturedLogs, capture_logs, captured_logs};
