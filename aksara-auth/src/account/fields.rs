@@ -26,16 +26,38 @@ fn writable(field: &FieldMeta) -> bool {
 }
 
 /// `user` as JSON: every field but the password hash.
-pub(crate) fn user_json<U: AuthUser>(user: &U) -> serde_json::Value {
-    let values = user.to_values();
-    let object = U::META
-        .fields
-        .iter()
-        .zip(&values)
-        .filter(|(field, _)| field.name != "password")
-        .map(|(field, value)| (field.name.to_owned(), value.to_json()))
-        .collect();
-    serde_json::Value::Object(object)
+///
+/// Serialized straight from the row's values into the response (no
+/// `serde_json::Value` map with owned keys in between): `GET /me` runs on
+/// every page load of an app.
+pub(crate) fn user_json<U: AuthUser>(user: &U) -> UserJson {
+    UserJson {
+        fields: U::META.fields,
+        values: user.to_values(),
+    }
+}
+
+/// The JSON object [`user_json`] describes.
+pub(crate) struct UserJson {
+    fields: &'static [FieldMeta],
+    values: Vec<Value>,
+}
+
+impl serde::Serialize for UserJson {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let shown = || {
+            self.fields
+                .iter()
+                .zip(&self.values)
+                .filter(|(field, _)| field.name != "password")
+        };
+        let mut map = serializer.serialize_map(Some(shown().count()))?;
+        for (field, value) in shown() {
+            map.serialize_entry(field.name, value)?;
+        }
+        map.end()
+    }
 }
 
 /// What a body says about the model's writable fields, by field index.

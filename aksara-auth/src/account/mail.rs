@@ -364,7 +364,7 @@ pub(super) async fn register_unverified<U: AuthUser>(
         .throttle
         .hit_email(EmailAction::SendVerification, &email)
         .await?;
-    match super::insert_account(db, create, password).await? {
+    match super::insert_account(db, create, password, None).await? {
         Some(user) => {
             tracing::info!(target: "aksara_auth::account", user_id = %user.id(), "account registered, awaiting verification");
             send_later(

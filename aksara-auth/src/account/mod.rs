@@ -41,6 +41,8 @@ pub use settings::{AccountSettings, EmailVerification};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use aksara::{ApiError, Create, Db, Json, ModelInstance as _};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -413,16 +415,16 @@ async fn register<U: AuthUser>(
     if taken {
         return Err(email_taken());
     }
-    let Some(mut user) = insert_account(&db, create, &password).await? else {
+    let Some(user) = insert_account(&db, create, &password, Some(Utc::now())).await? else {
         return Err(email_taken());
     };
     tracing::info!(target: "aksara_auth::account", user_id = %user.id(), "account registered");
-    record_login(&db, &mut user).await?;
     jwt_login(&accounts, &db, &user, StatusCode::CREATED).await
 }
 
 /// Creates the account `create` describes with `password`, or `None` when
-/// its address is taken.
+/// its address is taken. `last_login` is set with the hash when the
+/// registration also logs the account in (one write, not two).
 ///
 /// The row goes in first, with an unusable password: the unique index
 /// decides between racing registrations of one address before any of them
@@ -432,6 +434,7 @@ async fn insert_account<U: AuthUser>(
     db: &Db,
     mut create: Create<U>,
     password: &str,
+    last_login: Option<DateTime<Utc>>,
 ) -> Result<Option<U>, ApiError> {
     set_by_name::<U>(
         &mut create,
@@ -447,9 +450,16 @@ async fn insert_account<U: AuthUser>(
         Ok(hash) => {
             let written = U::objects()
                 .filter(primary_key::<U>().eq(user.id()))
-                .update(db, U::PASSWORD_FIELD.set(hash.clone()))
+                .update(
+                    db,
+                    std::iter::once(U::PASSWORD_FIELD.set(hash.clone()))
+                        .chain(last_login.map(|at| U::LAST_LOGIN_FIELD.set(at))),
+                )
                 .await;
             user.set_password_hash(hash);
+            if last_login.is_some() {
+                user.set_last_login(last_login);
+            }
             written.map(drop).map_err(ApiError::from)
         }
         Err(error) => Err(ApiError::from(error)),

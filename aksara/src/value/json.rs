@@ -22,22 +22,8 @@ impl Value {
     /// ```
     #[must_use]
     pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::Value as Json;
-        match self {
-            Value::Null(_) | Value::Deferred(_) | Value::Invalid(_) => Json::Null,
-            Value::Bool(value) => Json::Bool(*value),
-            Value::I16(value) => Json::from(*value),
-            Value::I32(value) => Json::from(*value),
-            Value::I64(value) => Json::from(*value),
-            Value::F32(value) => Json::from(f64::from(*value)),
-            Value::F64(value) => Json::from(*value),
-            Value::Text(text) => Json::String(text.clone()),
-            Value::Bytes(bytes) => Json::from(bytes.clone()),
-            Value::Uuid(id) => Json::String(id.to_string()),
-            Value::DateTime(at) => Json::String(at.to_rfc3339()),
-            Value::Date(day) => Json::String(day.to_string()),
-            Value::Json(document) => document.clone(),
-        }
+        // The one mapping is `Serialize` below; a value never fails to serialize.
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 
     /// The value `json` gives `field`, in the field's storage type, or what is
@@ -111,6 +97,35 @@ impl Value {
                     .ok_or_else(|| "expected an array of bytes (0 to 255)".to_owned()),
                 _ => Err("expected an array of bytes (0 to 255)".to_owned()),
             },
+        }
+    }
+}
+
+/// The JSON form [`Value::to_json`] documents, written straight to a
+/// serializer: a response can serialize a row's values without building a
+/// `serde_json::Value` first.
+///
+/// ```
+/// use aksara::Value;
+/// let row = [Value::I64(7), Value::Text("Jane".into())];
+/// assert_eq!(serde_json::to_string(&row).unwrap(), r#"[7,"Jane"]"#);
+/// ```
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null(_) | Value::Deferred(_) | Value::Invalid(_) => serializer.serialize_unit(),
+            Value::Bool(value) => serializer.serialize_bool(*value),
+            Value::I16(value) => serializer.serialize_i16(*value),
+            Value::I32(value) => serializer.serialize_i32(*value),
+            Value::I64(value) => serializer.serialize_i64(*value),
+            Value::F32(value) => serializer.serialize_f64(f64::from(*value)),
+            Value::F64(value) => serializer.serialize_f64(*value),
+            Value::Text(text) => serializer.serialize_str(text),
+            Value::Bytes(bytes) => serializer.collect_seq(bytes),
+            Value::Uuid(id) => serializer.collect_str(id),
+            Value::DateTime(at) => serializer.serialize_str(&at.to_rfc3339()),
+            Value::Date(day) => serializer.collect_str(day),
+            Value::Json(document) => document.serialize(serializer),
         }
     }
 }
