@@ -443,7 +443,12 @@ fn wrk(placement: Placement, url: &str, header: Option<&str>, seconds: u64) -> R
         .lines()
         .find_map(|line| line.strip_prefix("Requests/sec:"))
         .and_then(|value| value.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no Requests/sec in wrk's output:\n{text}"));
+        .unwrap_or_else(|| {
+            panic!(
+                "no Requests/sec in wrk's output (is wrk installed? apt-get install wrk):\n{text}\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
     let requests: f64 = text
         .lines()
         .find(|line| line.contains(" requests in "))
