@@ -163,3 +163,30 @@ impl Dialect for SqliteDialect {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_file_database_runs_in_wal_with_normal_synchronous() {
+        let path = std::env::temp_dir().join(format!("aksara-sync-{}.db", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}", path.display());
+        let (pool, keeper) = connect(&url, &DbOptions::default()).await.unwrap();
+        assert!(keeper.is_none());
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        // 1 is NORMAL (2 would be FULL, sqlx's default).
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        assert_eq!((journal.as_str(), synchronous), ("wal", 1));
+    }
+}
