@@ -403,6 +403,7 @@ fn check_many_to_many(
             ty,
             format!("a many-to-many field cannot be optional: write `{inner}`, which is empty when nothing is linked"),
         );
+        return Storage::Skipped;
     }
     for (key, _) in attrs.given_keys() {
         if key != "through_table" && key != "related_name" {
