@@ -293,10 +293,10 @@ impl<S: Model, T: Model> PrefetchRelated<S> for ManyToManyField<S, T> {
 /// ```standalone_crate
 /// # use aksara::prelude::*;
 /// # #[derive(Model, Debug, Clone)] pub struct Tag { #[field(primary_key)] pub id: i64, pub name: String }
-/// # #[derive(Model, Debug, Clone)] pub struct Post { #[field(primary_key)] pub id: i64, pub tags: ManyToMany<Tag> }
+/// # #[derive(Model, Debug, Clone)] pub struct Post { #[field(primary_key)] pub id: i64, pub title: String, pub tags: ManyToMany<Tag> }
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
 /// # let db = Db::connect("sqlite::memory:").await?; db.migrate().await?;
-/// let post = Post::objects().create().exec(&db).await?;
+/// let post = Post::objects().create().title("Hello").exec(&db).await?;
 /// let a = Tag::objects().create().name("a").exec(&db).await?;
 /// let b = Tag::objects().create().name("b").exec(&db).await?;
 /// let tags = Post::TAGS.of(&post);
