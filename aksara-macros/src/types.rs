@@ -51,6 +51,8 @@ pub(crate) enum Scalar {
     Json,
     /// `ForeignKey<M>`.
     ForeignKey,
+    /// `ManyToMany<M>`: not a column; a join table.
+    ManyToMany,
     /// A newtype or alias, checked by the `FieldType` bound.
     Other,
 }
@@ -108,6 +110,7 @@ pub(crate) fn classify(ty: &Type, optional: bool) -> syn::Result<TypeKind> {
                 "DateTime" => scalar(Scalar::DateTime),
                 "Json" => scalar(Scalar::Json),
                 "ForeignKey" => scalar(Scalar::ForeignKey),
+                "ManyToMany" => scalar(Scalar::ManyToMany),
                 "Vec" if args.len() == 1 => {
                     if is_path_named(args[0], "u8") {
                         scalar(Scalar::Bytes)
@@ -177,6 +180,18 @@ pub(crate) fn classify(ty: &Type, optional: bool) -> syn::Result<TypeKind> {
 pub(crate) fn is_path_named(ty: &Type, name: &str) -> bool {
     matches!(ty, Type::Path(path) if path.qself.is_none()
         && path.path.segments.last().is_some_and(|s| s.ident == name && s.arguments.is_none()))
+}
+
+/// The one type argument of the last path segment (`M` of `ForeignKey<M>`).
+pub(crate) fn type_argument(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(inner) => Some(inner),
+        _ => None,
+    }
 }
 
 /// `T` of `Option<T>`.

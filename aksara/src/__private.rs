@@ -11,6 +11,7 @@ pub use crate::model::{
     Create, CreateBuilder, FieldMeta, Model, ModelMeta, ModelRegistration, OnDelete,
 };
 pub use crate::query::{Column, Manager, TextColumn};
+pub use crate::relation::{ManyToMany, ManyToManyField, join_column, join_key};
 pub use crate::{Error, Result, SqlType, Value};
 
 /// Takes the next value of a row being rebuilt by `Model::from_values`, naming the

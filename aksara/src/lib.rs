@@ -68,6 +68,7 @@ mod field;
 mod migrate;
 mod model;
 mod query;
+mod relation;
 pub mod settings;
 mod sql;
 mod value;
@@ -86,6 +87,9 @@ pub use model::{
     SlotRegistration, registered_models, slot_model,
 };
 pub use query::{Assignment, Column, Filter, Manager, Order, QuerySet, TextColumn};
+pub use relation::{
+    ManyToMany, ManyToManyField, PrefetchRelated, Related, RelatedSet, ReverseForeignKey,
+};
 pub use settings::{SecretKey, Settings, SettingsError};
 pub use value::{Deferred, DeferredValue, SqlType, Value};
 #[cfg(feature = "web")]
@@ -105,6 +109,8 @@ pub mod guide {
     pub mod database {}
     #[doc = include_str!("../docs/queries.md")]
     pub mod queries {}
+    #[doc = include_str!("../docs/relations.md")]
+    pub mod relations {}
     #[doc = include_str!("../docs/settings.md")]
     pub mod settings {}
     #[cfg(feature = "web")]
@@ -128,8 +134,8 @@ pub mod prelude {
     #[cfg(feature = "web")]
     pub use crate::{Aksara, ApiError};
     pub use crate::{
-        Backend, Column, Db, Error, Executor, Filter, ForeignKey, Json, Model, ModelInstance,
-        QuerySet, Settings, Transaction, Value,
+        Backend, Column, Db, Error, Executor, Filter, ForeignKey, Json, ManyToMany, Model,
+        ModelInstance, QuerySet, Related, Settings, Transaction, Value,
     };
     pub use chrono::{DateTime, NaiveDate, Utc};
     pub use uuid::Uuid;

@@ -155,6 +155,12 @@ declare_options! {
         /// `normalize = path::to::fn`.
         // #[field(normalize = path::to::function)]
         normalize: Expr = normalize_value,
+        /// `through_table = "post_tags"` on a `ManyToMany<M>` field.
+        // #[field(through_table = "post_tags")]
+        through_table: LitStr = |input| input.string_literal("through_table = \"post_tags\""),
+        /// `related_name = "posts"` on a `ForeignKey<M>` or `ManyToMany<M>` field.
+        // #[field(related_name = "posts")]
+        related_name: LitStr = |input| input.string_literal("related_name = \"posts\""),
     }
 }
 
@@ -400,7 +406,7 @@ mod tests {
                 "unknown field option `uniqe`; did you mean `unique`?",
                 "unknown field option `zzzz`; expected one of: `primary_key`, `unique`, `case_insensitive`, `index`, \
                  `max_length`, `default`, `auto_now_add`, `auto_now`, `column`, `email`, `url`, \
-                 `skip`, `on_delete`, `normalize`",
+                 `skip`, `on_delete`, `normalize`, `through_table`, `related_name`",
             ]
         );
     }

@@ -13,7 +13,7 @@ use proc_macro2::{Group, Ident, Literal, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote};
 use syn::ext::IdentExt;
 
-use super::ir::{Column, Field, Model, OnDelete, Scalar};
+use super::ir::{Column, Field, ManyToMany as ManyToManyIr, Model, OnDelete, Scalar};
 
 /// The full expansion of a model that passed validation.
 pub(crate) fn model(model: &Model) -> TokenStream {
@@ -496,7 +496,7 @@ fn field_type_item(rt: &syn::Path, field: &Field, item: &str) -> TokenStream {
 fn column_of(field: &Field) -> Option<&Column> {
     match &field.storage {
         super::ir::Storage::Column(column) => Some(column),
-        super::ir::Storage::Skipped => None,
+        super::ir::Storage::Skipped | super::ir::Storage::ManyToMany(_) => None,
     }
 }
 
@@ -630,6 +630,10 @@ fn inherent_impls(model: &Model) -> TokenStream {
         }
     });
     let objects_doc = format!(" The query manager of [`{name}`]: `{name}::objects().filter(…)`.");
+    let many_to_many = model
+        .many_to_many()
+        .map(|(field, relation)| many_to_many(model, field, relation));
+    let reverse = reverse_accessors(model);
 
     let setters = typed().map(|(field, column)| {
         let field_ident = &field.ident;
@@ -657,11 +661,15 @@ fn inherent_impls(model: &Model) -> TokenStream {
         impl #ident {
             #(#consts)*
 
+            #(#many_to_many)*
+
             #[doc = #objects_doc]
             #vis fn objects() -> #rt::__private::Manager<#ident> {
                 #rt::__private::Manager::new()
             }
         }
+
+        #reverse
 
         #[allow(dead_code, clippy::missing_errors_doc)]
         impl #create {
@@ -684,4 +692,115 @@ fn inherent_impls(model: &Model) -> TokenStream {
             }
         }
     }
+}
+
+/// The constant of a `ManyToMany<M>` field (`Post::TAGS`), and the two hidden
+/// functions it holds: the join table's metadata (a static, registered for
+/// `migrate`) and the way to the field's value (for `prefetch_related`).
+fn many_to_many(model: &Model, field: &Field, relation: &ManyToManyIr) -> TokenStream {
+    let rt = &model.runtime;
+    let ident = &model.ident;
+    let field_ident = &field.ident;
+    let field_vis = &field.vis;
+    let ty = &field.ty;
+    let target = &relation.target;
+    let const_ident = Ident::new(&relation.name.to_uppercase(), field.ident.span());
+    let join_fn = format_ident!("__aksara_join_{}", relation.name);
+    let field_fn = format_ident!("__aksara_field_{}", relation.name);
+    let table = relation
+        .through_table
+        .clone()
+        .unwrap_or_else(|| format!("{}_{}", model.table, relation.name));
+    let source = super::validate::snake_case(&ident.unraw().to_string());
+    let target_name = match target {
+        syn::Type::Path(path) => path.path.segments.last().map_or_else(
+            || "target".to_owned(),
+            |s| super::validate::snake_case(&s.ident.unraw().to_string()),
+        ),
+        _ => "target".to_owned(),
+    };
+    let (source, target_name) = if source == target_name {
+        (format!("from_{source}"), format!("to_{target_name}"))
+    } else {
+        (source, target_name)
+    };
+    let source_column = format!("{source}_id");
+    let target_column = format!("{target_name}_id");
+    let meta_name = format!("{}.{}", ident.unraw(), relation.name);
+    let doc = format!(
+        " Many-to-many field `{}` of [`{}`], through table `{table}`: `{}::{const_ident}.of(&instance)` for its links, `.contains(&row)` to filter.",
+        relation.name,
+        ident.unraw(),
+        ident.unraw()
+    );
+    let span = SourceSpan::of(ty);
+    let field_type = span.wrap(
+        quote!(#rt::__private::ManyToManyField<#ident,),
+        target,
+        quote!(>),
+    );
+    quote! {
+        #[doc = #doc]
+        #field_vis const #const_ident: #field_type =
+            #rt::__private::ManyToManyField::new(Self::#join_fn, Self::#field_fn);
+
+        #[doc(hidden)]
+        fn #join_fn() -> &'static #rt::__private::ModelMeta {
+            static META: #rt::__private::ModelMeta = #rt::__private::ModelMeta {
+                name: #meta_name,
+                table: #table,
+                fields: &[
+                    #rt::__private::join_key(),
+                    #rt::__private::join_column::<#ident>(#source, #source_column),
+                    #rt::__private::join_column::<#target>(#target_name, #target_column),
+                ],
+                primary_key: 0,
+                unique_together: &[&[#source, #target_name]],
+                indexes: &[],
+            };
+            #rt::__private::inventory::submit! {
+                #rt::__private::ModelRegistration::new(&META)
+            }
+            &META
+        }
+
+        #[doc(hidden)]
+        fn #field_fn(&mut self) -> &mut #rt::__private::ManyToMany<#target> {
+            &mut self.#field_ident
+        }
+    }
+}
+
+/// `related_name = "posts"`: an inherent method on the related model
+/// (`author.posts()`, `tag.posts()`) returning the query set of this model's
+/// rows that point at it. Inherent, so it needs no import, and the related model
+/// must be of the same crate; the method's name is spanned at the literal, so a
+/// clash of two reverse names is reported there.
+fn reverse_accessors(model: &Model) -> TokenStream {
+    let rt = &model.runtime;
+    let ident = &model.ident;
+    let vis = &model.vis;
+    let methods = model.fields.iter().filter_map(|field| {
+        let (method, parent) = field.related_name.as_ref()?;
+        let name = match &field.storage {
+            super::ir::Storage::Column(column) => &column.name,
+            super::ir::Storage::ManyToMany(relation) => &relation.name,
+            super::ir::Storage::Skipped => return None,
+        };
+        let const_ident = Ident::new(&name.to_uppercase(), field.ident.span());
+        let doc = format!(
+            " The [`{model}`] rows whose `{name}` points at this one (`related_name` of `{model}::{name}`): `{model}::{const_ident}.reverse(self)`.",
+            model = ident.unraw()
+        );
+        Some(quote! {
+            #[allow(dead_code, clippy::must_use_candidate)]
+            impl #parent {
+                #[doc = #doc]
+                #vis fn #method(&self) -> #rt::__private::Manager<#ident> {
+                    #ident::#const_ident.reverse(self)
+                }
+            }
+        })
+    });
+    quote!(#(#methods)*)
 }

@@ -34,7 +34,15 @@ impl Model {
     pub(crate) fn columns(&self) -> impl Iterator<Item = (&Field, &Column)> {
         self.fields.iter().filter_map(|field| match &field.storage {
             Storage::Column(column) => Some((field, &**column)),
-            Storage::Skipped => None,
+            Storage::Skipped | Storage::ManyToMany(_) => None,
+        })
+    }
+
+    /// The many-to-many fields with their join table.
+    pub(crate) fn many_to_many(&self) -> impl Iterator<Item = (&Field, &ManyToMany)> {
+        self.fields.iter().filter_map(|field| match &field.storage {
+            Storage::ManyToMany(relation) => Some((field, &**relation)),
+            _ => None,
         })
     }
 }
@@ -53,6 +61,9 @@ pub(crate) struct Field {
     pub(crate) kind: Option<TypeKind>,
     /// Whether and how the field is stored.
     pub(crate) storage: Storage,
+    /// `related_name = "posts"` of a relation, as a method name spanned at the
+    /// literal, with the related model's type: the reverse accessor generated on it.
+    pub(crate) related_name: Option<(Ident, Type)>,
 }
 
 /// Whether a field is stored.
@@ -61,6 +72,19 @@ pub(crate) enum Storage {
     Skipped,
     /// Stored in a column.
     Column(Box<Column>),
+    /// `ManyToMany<M>`: rows of a join table, filled with `Default::default()`
+    /// when read.
+    ManyToMany(Box<ManyToMany>),
+}
+
+/// A many-to-many field's join table.
+pub(crate) struct ManyToMany {
+    /// The Rust field name, without `r#`.
+    pub(crate) name: String,
+    /// The related model's type, as written.
+    pub(crate) target: Type,
+    /// `through_table = "…"`, when given.
+    pub(crate) through_table: Option<String>,
 }
 
 /// The column of a persisted field.

@@ -14,7 +14,7 @@ use syn::{GenericParam, Ident, Type};
 use super::attrs::{Container, FieldAttrs, FieldInput, NameGroup, Shape};
 use super::ir::{self, Column, OnDelete, Scalar, Storage, TypeKind};
 use crate::diagnostics::{Ctxt, did_you_mean, pretty_tokens};
-use crate::types::{classify, option_inner};
+use crate::types::{classify, option_inner, type_argument};
 
 /// Validates `container`. Returns `None` when no model can be built at all (not a
 /// struct with named fields, or generic); otherwise the model, which is complete
@@ -215,6 +215,7 @@ fn check_field(cx: &Ctxt, input: &FieldInput<'_>, index: usize) -> ir::Field {
         ty: spanned_at_stored_type(ty),
         kind,
         storage,
+        related_name: None,
     };
 
     if let Some(skip) = attrs.skip.get() {
@@ -240,6 +241,23 @@ fn check_field(cx: &Ctxt, input: &FieldInput<'_>, index: usize) -> ir::Field {
         }
     };
     let shown = pretty_tokens(ty);
+    let related_name = check_related_name(cx, attrs, kind, ty, &name, &shown);
+    if let Some(kind) = kind
+        && kind.scalar == Scalar::ManyToMany
+    {
+        let mut field = base(
+            Some(kind),
+            check_many_to_many(cx, attrs, kind, ty, &name, &shown),
+        );
+        field.related_name = related_name;
+        return field;
+    }
+    if let Some(given) = attrs.through_table.get() {
+        cx.error_spanned_by(
+            &given.key,
+            format!("`through_table` applies to `ManyToMany<M>` fields, but `{name}` is `{shown}`"),
+        );
+    }
     // Checks that need the type are skipped when the type itself is rejected.
     let type_is = |accept: &dyn Fn(TypeKind) -> bool| kind.is_none_or(accept);
 
@@ -346,7 +364,7 @@ fn check_field(cx: &Ctxt, input: &FieldInput<'_>, index: usize) -> ir::Field {
         None => name.clone(),
     };
 
-    base(
+    let mut field = base(
         kind,
         Storage::Column(Box::new(Column {
             index,
@@ -365,7 +383,97 @@ fn check_field(cx: &Ctxt, input: &FieldInput<'_>, index: usize) -> ir::Field {
             normalize: attrs.normalize.get().map(|given| given.value.clone()),
             on_delete: relation.then(|| on_delete.unwrap_or(OnDelete::Cascade)),
         })),
-    )
+    );
+    field.related_name = related_name;
+    field
+}
+
+/// A `ManyToMany<M>` field: not optional, no column option, a join table.
+fn check_many_to_many(
+    cx: &Ctxt,
+    attrs: &FieldAttrs,
+    kind: TypeKind,
+    ty: &Type,
+    name: &str,
+    shown: &str,
+) -> Storage {
+    if kind.optional {
+        let inner = option_inner(ty).map_or_else(|| shown.to_owned(), pretty_tokens);
+        cx.error_spanned_by(
+            ty,
+            format!("a many-to-many field cannot be optional: write `{inner}`, which is empty when nothing is linked"),
+        );
+        return Storage::Skipped;
+    }
+    for (key, _) in attrs.given_keys() {
+        if key != "through_table" && key != "related_name" {
+            cx.error_spanned_by(
+                key,
+                format!(
+                    "`{key}` does not apply to many-to-many field `{name}`: it is a join table, not a column; it takes `through_table` and `related_name`"
+                ),
+            );
+        }
+    }
+    let through_table = attrs.through_table.get().and_then(|given| {
+        let value = given.value.value();
+        if value.trim().is_empty() {
+            cx.error_spanned_by(
+                &given.value,
+                "`through_table` cannot be empty: give a table name or remove it",
+            );
+            None
+        } else {
+            Some(value)
+        }
+    });
+    let stored = option_inner(ty).unwrap_or(ty);
+    let Some(target) = type_argument(stored) else {
+        cx.error_spanned_by(
+            ty,
+            format!("`{name}` needs the related model: write `ManyToMany<Tag>`"),
+        );
+        return Storage::Skipped;
+    };
+    Storage::ManyToMany(Box::new(ir::ManyToMany {
+        name: name.to_owned(),
+        target: target.clone(),
+        through_table,
+    }))
+}
+
+/// `related_name = "posts"`: on a relation only, a valid method name; returns
+/// that name spanned at the literal, with the related model's type.
+fn check_related_name(
+    cx: &Ctxt,
+    attrs: &FieldAttrs,
+    kind: Option<TypeKind>,
+    ty: &Type,
+    name: &str,
+    shown: &str,
+) -> Option<(Ident, Type)> {
+    let given = attrs.related_name.get()?;
+    let kind = kind?;
+    if !matches!(kind.scalar, Scalar::ForeignKey | Scalar::ManyToMany) {
+        cx.error_spanned_by(
+            &given.key,
+            format!("`related_name` applies to `ForeignKey<M>` and `ManyToMany<M>` fields, but `{name}` is `{shown}`"),
+        );
+        return None;
+    }
+    let value = given.value.value();
+    let Ok(method) = syn::parse_str::<Ident>(&value) else {
+        cx.error_spanned_by(
+            &given.value,
+            format!("`related_name` is the name of the method generated on the related model: write a Rust identifier such as `related_name = \"posts\"`, not \"{value}\""),
+        );
+        return None;
+    };
+    let target = type_argument(option_inner(ty).unwrap_or(ty))?;
+    Some((
+        Ident::new(&method.to_string(), given.value.span()),
+        target.clone(),
+    ))
 }
 
 /// `on_delete`: only on foreign keys, one of three rules, `set_null` only when

@@ -6,7 +6,7 @@ use std::ops::{BitAnd, BitOr, Not};
 
 use crate::Value;
 use crate::field::{Assign, FieldType, Operand};
-use crate::model::{FieldMeta, Model};
+use crate::model::{FieldMeta, Model, ModelMeta};
 
 /// A column of model `M` holding Rust type `T`; generated as an associated constant
 /// per field (`Post::TITLE: Column<Post, String>`). Comparisons only accept values
@@ -83,6 +83,15 @@ pub(crate) enum Expr {
         field: usize,
         op: TextOp,
         value: String,
+    },
+    /// `field IN (SELECT select FROM table WHERE filter IN (values))`: a
+    /// to-many relation through a join table, as one semi-join (no N+1).
+    InSubquery {
+        field: usize,
+        table: &'static ModelMeta,
+        select: usize,
+        filter: usize,
+        values: Vec<Value>,
     },
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),

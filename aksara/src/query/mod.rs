@@ -15,6 +15,7 @@ use std::marker::PhantomData;
 use crate::db::{Executor, Statement};
 use crate::field::{FieldType as _, RelationField};
 use crate::model::{Create, CreateBuilder, Model, validate};
+use crate::relation::{Prefetch, PrefetchRelated};
 use crate::sql::select::{Join, MAX_JOINS, Select};
 use crate::{Backend, Error, Result, ValidationErrors, sql};
 
@@ -45,6 +46,7 @@ pub struct QuerySet<M> {
     limit: Option<u64>,
     offset: Option<u64>,
     related: Vec<Join>,
+    prefetch: Prefetch<M>,
     marker: PhantomData<fn() -> M>,
 }
 
@@ -56,6 +58,7 @@ impl<M> Clone for QuerySet<M> {
             limit: self.limit,
             offset: self.offset,
             related: self.related.clone(),
+            prefetch: self.prefetch.clone(),
             marker: PhantomData,
         }
     }
@@ -94,6 +97,7 @@ impl<M: Model> QuerySet<M> {
             limit: None,
             offset: None,
             related: Vec::new(),
+            prefetch: Prefetch(Vec::new()),
             marker: PhantomData,
         }
     }
@@ -190,6 +194,29 @@ impl<M: Model> QuerySet<M> {
         self
     }
 
+    /// Loads a to-many relation of every row with one extra query
+    /// (`… WHERE key IN (…)`), whatever the number of rows: a many-to-many
+    /// field's constant (`Post::TAGS`, read with `post.tags.get()`) or a reverse
+    /// foreign key (`Post::AUTHOR.prefetch_as(|author| &mut author.posts)`, read
+    /// with `author.posts.get()`). Applies to `all`, `first` and `get`.
+    ///
+    /// ```standalone_crate
+    /// # use aksara::prelude::*;
+    /// # #[derive(Model, Debug, Clone)] pub struct Tag { #[field(primary_key)] pub id: i64 }
+    /// # #[derive(Model, Debug, Clone)] pub struct Post { #[field(primary_key)] pub id: i64, pub title: String, pub tags: ManyToMany<Tag> }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aksara::Result<()> {
+    /// # let db = Db::connect("sqlite::memory:").await?; db.migrate().await?;
+    /// Post::objects().create().title("Hello").exec(&db).await?;
+    /// let posts = Post::objects().prefetch_related(Post::TAGS).all(&db).await?; // two queries
+    /// assert!(posts[0].tags.get().unwrap().is_empty()); // loaded: no tags
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn prefetch_related(mut self, relation: impl PrefetchRelated<M>) -> Self {
+        self.prefetch.0.push(std::sync::Arc::new(relation));
+        self
+    }
+
     /// The `SELECT` this query set runs on `backend` (for logging and tests).
     ///
     /// ```standalone_crate
@@ -275,7 +302,12 @@ impl<M: Model> QuerySet<M> {
         let rows = db
             .fetch_all(self.select_statement(db.backend(), self.limit))
             .await?;
-        rows.iter().map(|row| self.decode(row)).collect()
+        let mut instances = rows
+            .iter()
+            .map(|row| self.decode(row))
+            .collect::<Result<Vec<_>>>()?;
+        self.prefetch.run(db, &mut instances).await?;
+        Ok(instances)
     }
 
     /// The first matching row in the query's order (by primary key when unordered).
@@ -302,7 +334,11 @@ impl<M: Model> QuerySet<M> {
         let row = db
             .fetch_optional(query.select_statement(db.backend(), Some(1)))
             .await?;
-        row.map(|row| query.decode(&row)).transpose()
+        let Some(row) = row else { return Ok(None) };
+        let mut instance = [query.decode(&row)?];
+        self.prefetch.run(db, &mut instance).await?;
+        let [instance] = instance;
+        Ok(Some(instance))
     }
 
     fn order_by_primary_key(mut self) -> Self {
@@ -338,7 +374,12 @@ impl<M: Model> QuerySet<M> {
             [] => Err(Error::NotFound {
                 model: M::META.name,
             }),
-            [row] => query.decode(row),
+            [row] => {
+                let mut instance = [query.decode(row)?];
+                self.prefetch.run(db, &mut instance).await?;
+                let [instance] = instance;
+                Ok(instance)
+            }
             _ => Err(Error::MultipleObjectsReturned {
                 model: M::META.name,
             }),
@@ -738,7 +779,8 @@ fn single_field(expr: &Expr) -> Option<usize> {
             Expr::Compare { field, .. }
             | Expr::In { field, .. }
             | Expr::IsNull { field, .. }
-            | Expr::Text { field, .. } => one(*field),
+            | Expr::Text { field, .. }
+            | Expr::InSubquery { field, .. } => one(*field),
             Expr::And(left, right) | Expr::Or(left, right) => {
                 visit(left, found) && visit(right, found)
             }

@@ -50,6 +50,21 @@ impl SqlWriter {
                     .push(if *is_null { " IS NULL" } else { " IS NOT NULL" });
             }
             Expr::Text { field, op, value } => self.text_lookup(meta, *field, *op, value),
+            Expr::InSubquery {
+                field,
+                table,
+                select,
+                filter,
+                values,
+            } => {
+                // Unqualified inside: the join table's own columns.
+                self.column(meta, *field).push(" IN (SELECT ");
+                self.ident(table.fields[*select].column).push(" FROM ");
+                self.ident(table.table).push(" WHERE ");
+                self.ident(table.fields[*filter].column);
+                super::relation::in_list(self, values);
+                self.push(")");
+            }
             Expr::And(left, right) => self.binary(meta, left, " AND ", right),
             Expr::Or(left, right) => self.binary(meta, left, " OR ", right),
             Expr::Not(inner) => {

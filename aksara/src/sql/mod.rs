@@ -10,6 +10,7 @@
 //! | `insert.rs` | `INSERT` of one or many rows, with `RETURNING` where keys come back that way |
 //! | `update.rs` | `UPDATE` by filter (written as the assignments come) and by primary key |
 //! | `delete.rs` | `DELETE` by filter |
+//! | `relation.rs` | the join-table `INSERT` of many-to-many links, and the one `IN (…)` query of a prefetch |
 //! | `upsert.rs` | the counting upsert: `INSERT … ON CONFLICT … DO UPDATE` (MySQL: `ON DUPLICATE KEY UPDATE`) |
 //! | `table.rs` | `CREATE TABLE`, `CREATE INDEX`, and the `ALTER TABLE` that adds a lowered column |
 //! | `clause.rs` | what those share: `WHERE` (lookups), `ORDER BY`, `LIMIT`/`OFFSET` |
@@ -26,6 +27,7 @@
 mod clause;
 pub(crate) mod delete;
 pub(crate) mod insert;
+pub(crate) mod relation;
 pub(crate) mod select;
 pub(crate) mod table;
 pub(crate) mod update;
